@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const topUsage = `topo-exclusions loads suppression lists (people who must not be contacted)
+into Topo's contact exclusions, and checks them first.
+
+Usage:
+  topo-exclusions validate [flags] FILE    check a list, send nothing
+  topo-exclusions import --dry-run [flags] FILE
+                                           the same as validate
+  topo-exclusions version                  print the version and build info
+
+FILE is a CSV or tab-separated export (UTF-8, UTF-16 or Windows-1252;
+comma, semicolon or tab), or - for standard input.
+Run 'topo-exclusions COMMAND --help' for a command's flags and examples.
+
+Exit codes:
+  0    every row valid
+  1    some rows invalid (see the report and the failures file)
+  2    usage or setup error: bad flag, unreadable file, unusable header
+  3    the run was aborted (auth refused, too many failures)
+  130  interrupted
+`
+
+// run is the whole program: main only wires the process to it, so tests
+// can call it directly.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, topUsage)
+		return exitUsage
+	}
+	env := &environment{stdin: stdin, stdout: stdout, stderr: stderr}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "validate":
+		err = runValidate(ctx, env, "validate", rest)
+	case "import":
+		err = runImport(ctx, env, rest)
+	case "version", "--version":
+		err = runVersion(env, rest)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, topUsage)
+		return exitOK
+	default:
+		err = usagef("unknown command %q (want validate, import or version; see --help)", cmd)
+	}
+	var done exitError
+	if errors.As(err, &done) {
+		return int(done)
+	}
+	return exitCode(err, stderr)
+}
+
+// exitError ends a command that has already said what it had to say.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+// environment is the process's streams, handed to every command.
+type environment struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func (env *environment) logger(quiet bool) *slog.Logger {
+	level := slog.LevelInfo
+	if quiet {
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // people read these; schedulers stamp their own
+			}
+			return a
+		},
+	}))
+}
+
+func runVersion(env *environment, args []string) error {
+	if len(args) > 0 {
+		return usagef("version takes no arguments")
+	}
+	fmt.Fprintf(env.stdout, "topo-exclusions %s\n", version)
+	if info, ok := debug.ReadBuildInfo(); ok {
+		fmt.Fprintf(env.stdout, "go: %s\nmodule: %s %s\n", info.GoVersion, info.Main.Path, info.Main.Version)
+		for _, s := range info.Settings {
+			if strings.HasPrefix(s.Key, "vcs.") || s.Key == "GOOS" || s.Key == "GOARCH" {
+				fmt.Fprintf(env.stdout, "%s: %s\n", s.Key, s.Value)
+			}
+		}
+	}
+	return nil
+}
+
+// parseArgs parses flags that may come before or after the positional
+// arguments ("validate list.csv --report r.csv" works), as people type them.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ", ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// binary is the built command, shared by the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "topo-exclusions-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "topo-exclusions")
+	args := []string{"build", "-o", binary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, ".")...)
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		panic("building the binary: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runBinary runs the built binary in dir with stdin.
+func runBinary(t *testing.T, dir, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func sample(t *testing.T, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "..", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// golden compares got with testdata/golden/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("..", "..", "testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/topo-exclusions -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from its golden file.\ngot:\n%s\nwant:\n%s", name, got, want)
+	}
+}
+
+func TestValidateSamples(t *testing.T) {
+	tests := []struct {
+		file  string
+		flags []string
+		code  int
+	}{
+		{"dashboard.csv", nil, 0},
+		{"excel-bom-semicolon.csv", nil, 1},
+		{"excel-unicode.txt", nil, 1},
+		{"windows-1252.csv", nil, 0},
+		{"messy.csv", []string{"--default-reason", "other"}, 1},
+		{"email-only.csv", []string{"--default-reason", "unsubscribed"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"validate", "--report", "r.csv", "--failures", "f.csv", "--summary", "s.json"}, tt.flags...)
+			res := runBinary(t, dir, "", append(args, sample(t, tt.file))...)
+			if res.code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", res.code, tt.code, res.stderr)
+			}
+			golden(t, tt.file+".report.csv", readFile(t, dir, "r.csv"))
+			golden(t, tt.file+".failures.csv", readFile(t, dir, "f.csv"))
+			var sum struct {
+				Rows     int            `json:"rows"`
+				Counts   map[string]int `json:"counts"`
+				ExitCode int            `json:"exit_code"`
+			}
+			if err := json.Unmarshal([]byte(readFile(t, dir, "s.json")), &sum); err != nil {
+				t.Fatal(err)
+			}
+			if sum.ExitCode != tt.code || sum.Rows != sum.Counts["valid"]+sum.Counts["invalid"]+sum.Counts["duplicate"] {
+				t.Errorf("summary %+v does not add up", sum)
+			}
+			if !strings.Contains(res.stderr, "report:   r.csv") {
+				t.Errorf("stderr does not say where the report is:\n%s", res.stderr)
+			}
+		})
+	}
+}
+
+// TestFailuresFileGoesBackIn proves the failures file is an input as it
+// stands: read again, it yields exactly its own rows, all still invalid.
+func TestFailuresFileGoesBackIn(t *testing.T) {
+	dir := t.TempDir()
+	first := runBinary(t, dir, "", "validate", "--default-reason", "other", "--report", "r1.csv", "--failures", "f1.csv", sample(t, "messy.csv"))
+	if first.code != 1 {
+		t.Fatalf("first run exit %d: %s", first.code, first.stderr)
+	}
+	again := runBinary(t, dir, "", "validate", "--default-reason", "other", "--report", "r2.csv", "--failures", "f2.csv", "f1.csv")
+	if again.code != 1 {
+		t.Fatalf("second run exit %d: %s", again.code, again.stderr)
+	}
+	// The same rows come back in the same order; only rows that were
+	// malformed CSV may now pass, since the failures file quotes properly.
+	f1 := csvRecords(t, readFile(t, dir, "f1.csv"))
+	r2 := csvRecords(t, readFile(t, dir, "r2.csv"))
+	if len(r2) != len(f1) {
+		t.Fatalf("%d rows came back from %d", len(r2)-1, len(f1)-1)
+	}
+	for i := 1; i < len(f1); i++ {
+		status, email, firstErr := r2[i][1], r2[i][3], f1[i][5]
+		if want := strings.TrimSpace(f1[i][0]); status == "valid" && email != strings.ToLower(want) {
+			t.Errorf("row %d: email %q came back as %q", i+1, want, email)
+		}
+		if status != "invalid" && !strings.HasPrefix(firstErr, "malformed row") {
+			t.Errorf("row %d was invalid (%s) and came back %s", i+1, firstErr, status)
+		}
+	}
+}
+
+func csvRecords(t *testing.T, s string) [][]string {
+	t.Helper()
+	recs, err := csv.NewReader(strings.NewReader(s)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func TestStdinAndDryRunAgree(t *testing.T) {
+	dir := t.TempDir()
+	input := readFile(t, "", sample(t, "excel-bom-semicolon.csv"))
+	a := runBinary(t, dir, input, "validate", "--report", "-", "--failures", "fa.csv", "-")
+	b := runBinary(t, dir, "", "import", "--dry-run", "--report", "-", "--failures", "fb.csv", sample(t, "excel-bom-semicolon.csv"))
+	if a.code != 1 || b.code != 1 {
+		t.Fatalf("exit codes %d and %d, want 1 and 1", a.code, b.code)
+	}
+	if a.stdout == "" || a.stdout != b.stdout {
+		t.Errorf("validate from stdin and import --dry-run disagree:\n%s\n---\n%s", a.stdout, b.stdout)
+	}
+}
+
+func TestSetupErrors(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"names.csv": "name,company\nAnn,Acme\n", "ok.csv": "email,reason\na@b.co,other\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no reason column", []string{"validate", sample(t, "email-only.csv")}, "--default-reason"},
+		{"no key column", []string{"validate", "names.csv"}, "no email or linkedin_url column"},
+		{"missing file", []string{"validate", "nope.csv"}, "no such file"},
+		{"unknown flag", []string{"validate", "--colour", "x.csv"}, "flag provided but not defined"},
+		{"bad encoding", []string{"validate", "--encoding", "ebcdic", "x.csv"}, "unknown encoding"},
+		{"bad delimiter", []string{"validate", "--delimiter", "::", "x.csv"}, "--delimiter"},
+		{"bad map", []string{"validate", "--map", "phone=Tel", "x.csv"}, "unknown field"},
+		{"no file", []string{"validate"}, "needs exactly one FILE"},
+		{"unknown command", []string{"upload", "x.csv"}, "unknown command"},
+		{"import without dry run", []string{"import", sample(t, "dashboard.csv")}, "--dry-run"},
+		{"report over input", []string{"validate", "--report", "ok.csv", "ok.csv"}, "refusing to write over it"},
+		{"failures over input", []string{"validate", "--failures", "./ok.csv", "ok.csv"}, "refusing to write over it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runBinary(t, dir, "", tt.args...)
+			if res.code != 2 {
+				t.Fatalf("exit %d, want 2\n%s", res.code, res.stderr)
+			}
+			if lines := strings.Count(strings.TrimSpace(res.stderr), "\n"); lines != 0 || !strings.Contains(res.stderr, tt.want) {
+				t.Errorf("stderr should be one line containing %q:\n%s", tt.want, res.stderr)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "names.report.csv")); !os.IsNotExist(err) {
+		t.Errorf("a setup error left a report behind: %v", err)
+	}
+	if got := readFile(t, dir, "ok.csv"); got != "email,reason\na@b.co,other\n" {
+		t.Errorf("the input was changed: %q", got)
+	}
+}
+
+func TestDefaultReportPaths(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "list.csv")
+	if err := os.WriteFile(in, []byte("email,reason\na@b.co,other\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := runBinary(t, dir, "", "validate", in); res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	for _, name := range []string{"list.report.csv", "list.failures.csv"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s not written beside the input: %v", name, err)
+		}
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"validate", "--help"}, {"import", "--help"}} {
+		res := runBinary(t, "", "", args...)
+		if res.code != 0 || !strings.Contains(res.stdout, "Usage") {
+			t.Errorf("%v: exit %d, stdout %q", args, res.code, res.stdout)
+		}
+		if args[0] != "--help" && !strings.Contains(res.stdout, "Examples") {
+			t.Errorf("%v has no examples", args)
+		}
+	}
+	res := runBinary(t, "", "", "version")
+	if res.code != 0 || !strings.Contains(res.stdout, "topo-exclusions") || !strings.Contains(res.stdout, runtime.Version()) {
+		t.Errorf("version: exit %d, %q", res.code, res.stdout)
+	}
+}
+
+func readFile(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/report"
+)
+
+const validateUsage = `Usage: topo-exclusions validate [flags] FILE
+
+Reads FILE (or - for standard input), normalises and checks every row, and
+writes a per-row report and a failures file. Nothing is sent; no API key is
+needed. 'import --dry-run' does the same.
+
+Examples:
+  topo-exclusions validate unsubscribes.csv
+  topo-exclusions validate --default-reason unsubscribed mailchimp-export.csv
+  topo-exclusions validate --map email="Work E-mail" --delimiter ';' crm.csv
+  cat list.csv | topo-exclusions validate --report - - > report.csv
+
+Exit codes: 0 every row valid (duplicates are fine), 1 some rows invalid,
+2 usage or setup error (nothing was checked).
+
+Flags:
+`
+
+// readFlags are the flags of every command that reads a list.
+type readFlags struct {
+	encoding, delimiter, defaultReason string
+	maps                               multiFlag
+	report, failures, summary          string
+	quiet                              bool
+}
+
+func (f *readFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.encoding, "encoding", "auto", "input encoding: auto, utf-8, utf-16le, utf-16be or windows-1252")
+	fs.StringVar(&f.delimiter, "delimiter", "", "field delimiter: , ; or tab (default: sniffed from the header line)")
+	fs.Var(&f.maps, "map", "take a field from a column: field=Header Name (repeatable), e.g. email=\"Work E-mail\"")
+	fs.StringVar(&f.defaultReason, "default-reason", "", "reason for rows with none, and for files without a reason column, e.g. unsubscribed")
+	fs.StringVar(&f.report, "report", "", "per-row report `path`, - for stdout (default: FILE with .report.csv)")
+	fs.StringVar(&f.failures, "failures", "", "rows still needing action, ready to fix and feed back in (default: FILE with .failures.csv)")
+	fs.StringVar(&f.summary, "summary", "", "also write the summary as JSON to `path` (- for stdout)")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only errors and the final summary")
+}
+
+func (f *readFlags) options() (importer.Options, error) {
+	enc, err := importer.ParseEncoding(f.encoding)
+	if err != nil {
+		return importer.Options{}, usagef("--encoding: %v", err)
+	}
+	opt := importer.Options{Encoding: enc, DefaultReason: f.defaultReason, Map: map[importer.Field]string{}}
+	if opt.Delimiter, err = parseDelimiter(f.delimiter); err != nil {
+		return opt, err
+	}
+	for _, m := range f.maps {
+		field, header, ok := strings.Cut(m, "=")
+		if !ok || strings.TrimSpace(header) == "" {
+			return opt, usagef("--map %q: want field=Header Name", m)
+		}
+		fd, err := importer.ParseField(field)
+		if err != nil {
+			return opt, usagef("--map %q: %v", m, err)
+		}
+		opt.Map[fd] = header
+	}
+	return opt, nil
+}
+
+func parseDelimiter(s string) (byte, error) {
+	switch strings.ToLower(s) {
+	case "":
+		return 0, nil
+	case ",", "comma":
+		return ',', nil
+	case ";", "semicolon":
+		return ';', nil
+	case "tab", `\t`, "\t":
+		return '\t', nil
+	case "|", "pipe":
+		return '|', nil
+	}
+	return 0, usagef("--delimiter %q: want , ; tab or |", s)
+}
+
+// newFlagSet makes a flag set that reports errors in one line and prints
+// its usage only when asked.
+func newFlagSet(env *environment, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprint(env.stdout, usage)
+		fs.SetOutput(env.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+func parseCommand(fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parseArgs(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return "", err
+	case err != nil:
+		return "", usagef("%s: %v (see --help)", fs.Name(), err)
+	case len(pos) != 1:
+		return "", usagef("%s needs exactly one FILE, or - for standard input (see --help)", fs.Name())
+	}
+	return pos[0], nil
+}
+
+func runValidate(ctx context.Context, env *environment, name string, args []string) error {
+	fs := newFlagSet(env, name, validateUsage)
+	var rf readFlags
+	rf.register(fs)
+	path, err := parseCommand(fs, args)
+	if err != nil {
+		return err
+	}
+	return checkFile(ctx, env, name, path, &rf)
+}
+
+// checkFile validates one list and writes its reports and summary.
+func checkFile(ctx context.Context, env *environment, command, path string, rf *readFlags) error {
+	start := time.Now()
+	opt, err := rf.options()
+	if err != nil {
+		return err
+	}
+	log := env.logger(rf.quiet)
+	out, err := planOutputs(path, rf)
+	if err != nil {
+		return err
+	}
+	in, err := openInput(env, path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	rd, err := importer.NewReader(in, opt)
+	if err != nil {
+		return fmt.Errorf("%s: %w", displayName(path), err)
+	}
+	info := rd.Info()
+	if err := out.open(env, report.NewSummary(command, displayName(path))); err != nil {
+		return err
+	}
+	defer out.close()
+	out.summary().Encoding, out.summary().Delimiter = string(info.Encoding), report.DelimiterName(info.Delimiter)
+	if len(info.Ignored) > 0 {
+		warn(log, out.summary(), fmt.Sprintf("ignoring columns %s", strings.Join(info.Ignored, ", ")))
+	}
+	runErr := importer.CheckAll(ctx, rd, out.set)
+	if n := rd.FallbackBytes(); n > 0 {
+		warn(log, out.summary(), fmt.Sprintf("%d bytes were not UTF-8 and were read as Windows-1252", n))
+	}
+	code := exitOK
+	if out.summary().Counts[importer.StatusInvalid] > 0 {
+		code = exitRows
+	}
+	if runErr != nil {
+		code = exitCode(runErr, env.stderr)
+	}
+	if err := out.finish(env, time.Since(start), code); err != nil {
+		return err
+	}
+	return exitError(code)
+}
+
+func warn(log interface{ Warn(string, ...any) }, s *report.Summary, msg string) {
+	log.Warn(msg)
+	s.Warnings = append(s.Warnings, msg)
+}
+
+func displayName(path string) string {
+	if path == "-" {
+		return "standard input"
+	}
+	return path
+}
+
+type nopCloser struct{ io.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+func openInput(env *environment, path string) (io.ReadCloser, error) {
+	if path == "-" {
+		return nopCloser{env.stdin}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &importer.SetupError{Err: err}
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, &importer.SetupError{Err: fmt.Errorf("%s is a directory, not a file", path)}
+	}
+	return f, nil
+}
+
+// defaultOutput names a report beside its input: list.csv → list.report.csv.
+func defaultOutput(input, suffix string) string {
+	if input == "-" {
+		return "stdin" + suffix
+	}
+	return strings.TrimSuffix(input, filepath.Ext(input)) + suffix
+}

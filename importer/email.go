@@ -1,0 +1,156 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+)
+
+// NormalizeEmail turns what a list holds into the address Topo should get:
+// trimmed, without a mailto: prefix, lower-cased. It accepts one plain
+// address (dot-atom local part, a domain with a dot) and nothing else, so a
+// display name, a list of addresses or an IP literal is an error that says
+// what to fix.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if len(s) >= 7 && strings.EqualFold(s[:7], "mailto:") {
+		s = strings.TrimSpace(s[7:])
+	}
+	if s == "" {
+		return "", errors.New("is empty")
+	}
+	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") && strings.Count(s, "<") == 1 {
+		s = s[1 : len(s)-1]
+	}
+	s = lowerASCIIFast(s)
+	switch strings.Count(s, "@") {
+	case 0:
+		return "", errors.New("has no @")
+	case 1:
+	default:
+		if strings.ContainsAny(s, ",; ") {
+			return "", errors.New("holds more than one address: give one per row")
+		}
+		return "", errors.New("has more than one @")
+	}
+	if strings.ContainsAny(s, "<>\"") {
+		return "", errors.New("has a display name or quotes: keep only the address")
+	}
+	if strings.ContainsAny(s, " \t\r\n") {
+		return "", errors.New("contains a space: keep only the address")
+	}
+	at := strings.IndexByte(s, '@')
+	if err := checkLocal(s[:at]); err != nil {
+		return "", err
+	}
+	if err := checkDomain(s[at+1:]); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// lowerASCIIFast lower-cases s, without allocating when it already is.
+func lowerASCIIFast(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+func checkLocal(local string) error {
+	switch {
+	case local == "":
+		return errors.New("has nothing before the @")
+	case len(local) > 64:
+		return errors.New("has more than 64 characters before the @")
+	case local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, ".."):
+		return errors.New("has a misplaced dot before the @")
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if c >= utf8.RuneSelf || isAlnum(c) || strings.IndexByte(".!#$%&'*+/=?^_`{|}~-", c) >= 0 {
+			continue
+		}
+		if c == ' ' || c == '\t' {
+			return errors.New("contains a space")
+		}
+		return fmt.Errorf("contains %q before the @", c)
+	}
+	if !utf8.ValidString(local) {
+		return errors.New("is not valid text")
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z'
+}
+
+// checkDomain accepts a host name with at least two labels and a TLD that is
+// not a number (so no IP addresses). Non-ASCII domains are checked in their
+// IDNA form and kept as written.
+func checkDomain(domain string) error {
+	if domain == "" {
+		return errors.New("has nothing after the @")
+	}
+	ascii := domain
+	for i := 0; i < len(domain); i++ {
+		if domain[i] >= utf8.RuneSelf {
+			a, err := idna.Lookup.ToASCII(domain)
+			if err != nil {
+				return fmt.Errorf("has an invalid domain %q", domain)
+			}
+			ascii = a
+			break
+		}
+	}
+	if len(ascii) > 253 {
+		return errors.New("has a domain longer than 253 characters")
+	}
+	dot := strings.LastIndexByte(ascii, '.')
+	if dot < 0 {
+		return fmt.Errorf("has a domain without a dot (%q)", domain)
+	}
+	labels := 0
+	for label := range strings.SplitSeq(ascii, ".") {
+		if err := checkLabel(label); err != nil {
+			return fmt.Errorf("has an invalid domain %q: %v", domain, err)
+		}
+		labels++
+	}
+	tld := ascii[dot+1:]
+	allDigits := true
+	for i := 0; i < len(tld); i++ {
+		if tld[i] < '0' || tld[i] > '9' {
+			allDigits = false
+			break
+		}
+	}
+	if allDigits {
+		return fmt.Errorf("has an IP address or numeric domain %q", domain)
+	}
+	return nil
+}
+
+func checkLabel(label string) error {
+	switch {
+	case label == "":
+		return errors.New("empty label")
+	case len(label) > 63:
+		return errors.New("label longer than 63 characters")
+	case label[0] == '-' || label[len(label)-1] == '-':
+		return errors.New("label starts or ends with -")
+	}
+	for i := 0; i < len(label); i++ {
+		if c := label[i]; !isAlnum(c) && c != '-' {
+			return fmt.Errorf("%q is not allowed in a domain", c)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package importer
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Field is one of the five exclusion columns.
+type Field int
+
+// The exclusion columns, in the order of the dashboard's CSV.
+const (
+	FieldEmail Field = iota
+	FieldLinkedInURL
+	FieldReason
+	FieldMessage
+	FieldUntil
+	numFields
+)
+
+// FieldNames are the canonical column names, as the dashboard's CSV and the
+// failures file write them.
+var FieldNames = [numFields]string{"email", "linkedin_url", "reason", "message", "until"}
+
+func (f Field) String() string { return FieldNames[f] }
+
+// ParseField accepts a canonical column name, or any header that would
+// match it (so "LinkedIn URL" names linkedin_url).
+func ParseField(s string) (Field, error) {
+	if f, ok := aliases[headerKey(s)]; ok {
+		return f, nil
+	}
+	return 0, fmt.Errorf("unknown field %q (want one of %s)", s, strings.Join(FieldNames[:], ", "))
+}
+
+// aliases maps header keys (see headerKey) to the field they name.
+var aliases = map[string]Field{
+	"email": FieldEmail, "emailaddress": FieldEmail, "mail": FieldEmail,
+	"linkedinurl": FieldLinkedInURL, "linkedin": FieldLinkedInURL,
+	"linkedinprofile": FieldLinkedInURL, "linkedinprofileurl": FieldLinkedInURL,
+	"linkedinlink": FieldLinkedInURL,
+	"reason":       FieldReason, "exclusionreason": FieldReason,
+	"message": FieldMessage, "note": FieldMessage, "notes": FieldMessage,
+	"comment": FieldMessage, "comments": FieldMessage,
+	"until": FieldUntil, "expires": FieldUntil, "expiry": FieldUntil,
+	"expiration": FieldUntil, "expiresat": FieldUntil, "expirydate": FieldUntil,
+	"expirationdate": FieldUntil, "validuntil": FieldUntil, "excludeuntil": FieldUntil,
+}
+
+// headerKey folds a header for matching: case, spaces, '_', '-', '.' and
+// parentheses do
+// not count ("note(s)" is "notes"), nor does a BOM or a formula guard left by a spreadsheet.
+func headerKey(h string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(unguard(h)) {
+		switch r {
+		case ' ', '_', '-', '.', '(', ')', '\t', '\ufeff', '\u200b', '\u00a0':
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// columns says where each field sits in a record.
+type columns struct {
+	index   [numFields]int // -1 when the file has no such column
+	width   int
+	unknown []string // headers no field claims
+}
+
+func (c columns) has(f Field) bool { return c.index[f] >= 0 }
+
+// mapHeader finds the fields in a header row. explicit (from --map) wins
+// over matching by name. It fails when two headers claim one field, when a
+// --map header is not there, or when there is neither email nor LinkedIn.
+func mapHeader(header []string, explicit map[Field]string) (columns, error) {
+	c := columns{width: len(header)}
+	for i := range c.index {
+		c.index[i] = -1
+	}
+	claimed := make([]bool, len(header))
+	for f, name := range explicit {
+		i := slices.IndexFunc(header, func(h string) bool { return strings.TrimSpace(unguard(h)) == strings.TrimSpace(name) })
+		if i < 0 {
+			i = slices.IndexFunc(header, func(h string) bool { return headerKey(h) == headerKey(name) })
+		}
+		if i < 0 {
+			return c, fmt.Errorf("--map %s=%q: no such column (the header has %s)", f, name, quoteList(header))
+		}
+		c.index[f], claimed[i] = i, true
+	}
+	for i, h := range header {
+		if claimed[i] {
+			continue
+		}
+		f, ok := aliases[headerKey(h)]
+		if !ok || explicit[f] != "" {
+			if strings.TrimSpace(h) != "" {
+				c.unknown = append(c.unknown, strings.TrimSpace(h))
+			}
+			continue
+		}
+		if j := c.index[f]; j >= 0 {
+			return c, fmt.Errorf("columns %q and %q both look like %s: choose one with --map %s=%q", header[j], h, f, f, h)
+		}
+		c.index[f] = i
+	}
+	if !c.has(FieldEmail) && !c.has(FieldLinkedInURL) {
+		return c, fmt.Errorf("no email or linkedin_url column (the header has %s): name one with --map email=\"Column Name\"", quoteList(header))
+	}
+	return c, nil
+}
+
+func quoteList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// NeedsGuard reports whether a spreadsheet would run the cell s as a
+// formula (OWASP's list of first characters), so a report must write it
+// with a leading '.
+func NeedsGuard(s string) bool {
+	return s != "" && isFormulaStart(s[0])
+}
+
+// unguard removes the leading ' that reports put before a cell that a
+// spreadsheet would run as a formula, so a failures file reads back as the
+// values it was written from.
+func unguard(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && isFormulaStart(s[1]) {
+		return s[1:]
+	}
+	return s
+}
+
+// isFormulaStart reports whether a cell beginning with c would be taken
+// for a formula by Excel, LibreOffice or Google Sheets (OWASP's list).
+func isFormulaStart(c byte) bool {
+	switch c {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
+}

@@ -1,0 +1,219 @@
+package importer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// SetupError is a problem with the input file or the options that stops a
+// run before any row is judged: an unreadable file, an unusable header, a
+// bad flag. Callers exit with the usage code on it.
+type SetupError struct{ Err error }
+
+func (e *SetupError) Error() string { return e.Err.Error() }
+func (e *SetupError) Unwrap() error { return e.Err }
+
+func setupErrorf(format string, a ...any) error {
+	return &SetupError{Err: fmt.Errorf(format, a...)}
+}
+
+// Options say how to read a list. The zero value detects everything.
+type Options struct {
+	// Encoding is EncodingAuto (or "") to detect, or one to force.
+	Encoding Encoding
+	// Delimiter is ',', ';' or '\t'; 0 sniffs it from the header line.
+	Delimiter byte
+	// Map names the header of a field explicitly (--map field=Header).
+	Map map[Field]string
+	// DefaultReason fills empty reasons and stands in for a missing
+	// reason column. Any spelling NormalizeReason accepts.
+	DefaultReason string
+	// Now is when expiry dates are judged; zero means time.Now().
+	Now time.Time
+}
+
+// Info describes how the input was read.
+type Info struct {
+	Encoding  Encoding
+	Delimiter byte
+	// Columns maps each field found to its header, as written.
+	Columns map[Field]string
+	// Ignored lists headers no field claims.
+	Ignored []string
+}
+
+// Reader streams the rows of a suppression list, each one validated.
+type Reader struct {
+	dec      decoded
+	scan     *scanner
+	cols     columns
+	validate *Validator
+	info     Info
+	raw      Fields
+}
+
+// NewReader reads the header of r and prepares to stream its rows. Errors
+// are *SetupError unless reading itself failed.
+func NewReader(r io.Reader, opt Options) (*Reader, error) {
+	enc := opt.Encoding
+	if enc == "" {
+		enc = EncodingAuto
+	}
+	var defReason string
+	if opt.DefaultReason != "" {
+		var err error
+		if defReason, err = NormalizeReason(opt.DefaultReason); err != nil {
+			return nil, setupErrorf("--default-reason %q %v", opt.DefaultReason, err)
+		}
+	}
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	dec := decode(r, enc)
+	delim, err := delimiter(dec, opt.Delimiter)
+	if err != nil {
+		return nil, err
+	}
+	rd := &Reader{dec: dec, scan: newScanner(dec.r, delim, 1), validate: NewValidator(defReason, now)}
+	header, ok, err := rd.scan.next()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("reading the header: %w", err)
+	case !ok:
+		return nil, setupErrorf("the file is empty: it needs a header row (email, linkedin_url, reason, message, until)")
+	case header.err != nil:
+		return nil, setupErrorf("header row %d: %v", header.row, header.err)
+	}
+	names := append([]string(nil), header.fields...)
+	if rd.cols, err = mapHeader(names, opt.Map); err != nil {
+		return nil, &SetupError{Err: err}
+	}
+	if !rd.cols.has(FieldReason) && defReason == "" {
+		return nil, setupErrorf("no reason column: add one or pass --default-reason (for example --default-reason unsubscribed)")
+	}
+	rd.info = Info{Encoding: dec.encoding, Delimiter: delim, Columns: map[Field]string{}, Ignored: rd.cols.unknown}
+	for f, i := range rd.cols.index {
+		if i >= 0 {
+			rd.info.Columns[Field(f)] = strings.TrimSpace(names[i])
+		}
+	}
+	return rd, nil
+}
+
+// Info says how the input is being read.
+func (r *Reader) Info() Info { return r.info }
+
+// FallbackBytes counts bytes of a UTF-8 input that were not UTF-8 and were
+// read as Windows-1252.
+func (r *Reader) FallbackBytes() int64 {
+	if r.dec.fallback == nil {
+		return 0
+	}
+	return *r.dec.fallback
+}
+
+// Next returns the next data row, validated. It returns io.EOF after the
+// last row; any other error means the input could not be read further.
+func (r *Reader) Next() (Row, error) {
+	row, err := r.read()
+	if err == nil {
+		r.validate.dedupe(&row)
+	}
+	return row, err
+}
+
+// read returns the next row checked on its own, before deduplication.
+func (r *Reader) read() (Row, error) {
+	rec, ok, err := r.scan.next()
+	if err != nil {
+		return Row{}, fmt.Errorf("reading row %d: %w", rec.row, err)
+	}
+	if !ok {
+		return Row{}, io.EOF
+	}
+	r.fill(rec.fields)
+	if rec.err != nil {
+		return Row{Num: rec.row, Raw: r.raw, Status: StatusInvalid, Err: "malformed row: " + rec.err.Error()}, nil
+	}
+	if len(rec.fields) != r.cols.width {
+		return Row{Num: rec.row, Raw: r.raw, Status: StatusInvalid, Err: fmt.Sprintf(
+			"malformed row: %d fields where the header has %d (a value with an unquoted %s?)",
+			len(rec.fields), r.cols.width, delimiterWord(r.info.Delimiter))}, nil
+	}
+	return r.validate.normalize(rec.row, r.raw), nil
+}
+
+func delimiterWord(d byte) string {
+	switch d {
+	case ',':
+		return "comma"
+	case ';':
+		return "semicolon"
+	case '\t':
+		return "tab"
+	}
+	return fmt.Sprintf("%q", d)
+}
+
+// fill copies the mapped cells of a record into r.raw.
+func (r *Reader) fill(rec []string) {
+	cell := func(f Field) string {
+		if i := r.cols.index[f]; i >= 0 && i < len(rec) {
+			return unguard(rec[i])
+		}
+		return ""
+	}
+	r.raw = Fields{
+		Email: cell(FieldEmail), LinkedInURL: cell(FieldLinkedInURL), Reason: cell(FieldReason),
+		Message: cell(FieldMessage), Until: cell(FieldUntil),
+	}
+	if strings.TrimSpace(r.raw.Reason) == "" {
+		// Also for malformed rows, so the failures file carries the reason
+		// the run used and works without the flag.
+		r.raw.Reason = r.validate.DefaultReason
+	}
+}
+
+// delimiter honours a forced delimiter, Excel's "sep=;" first line, or
+// sniffs the header line for the most frequent of , ; and tab outside quotes.
+func delimiter(dec decoded, forced byte) (byte, error) {
+	head, err := dec.r.Peek(sniffSize)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && len(head) == 0 {
+		return 0, fmt.Errorf("reading the input: %w", err)
+	}
+	first := head
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		first = head[:i+1]
+	}
+	if line := bytes.TrimRight(first, "\r\n"); len(line) == 5 && bytes.EqualFold(line[:4], []byte("sep=")) {
+		_, _ = dec.r.Discard(len(first))
+		if forced == 0 {
+			forced = line[4]
+		}
+	}
+	if forced != 0 {
+		return forced, nil
+	}
+	counts := map[byte]int{}
+	inQuotes := false
+	for _, c := range first {
+		switch {
+		case c == '"':
+			inQuotes = !inQuotes
+		case !inQuotes && (c == ',' || c == ';' || c == '\t'):
+			counts[c]++
+		}
+	}
+	best := byte(',')
+	for _, c := range []byte{';', '\t'} {
+		if counts[c] > counts[best] {
+			best = c
+		}
+	}
+	return best, nil
+}

@@ -1,0 +1,68 @@
+package importer
+
+// Fields are the five columns of an exclusion, as text.
+type Fields struct {
+	Email       string
+	LinkedInURL string
+	Reason      string
+	Message     string
+	Until       string
+}
+
+// Status is what became of a row. Validation gives the first three; the
+// sender gives the rest.
+type Status string
+
+// The statuses a row can end with, as written in the report.
+const (
+	StatusValid        Status = "valid"
+	StatusInvalid      Status = "invalid"
+	StatusDuplicate    Status = "duplicate"
+	StatusCreated      Status = "created"
+	StatusExists       Status = "exists"
+	StatusFailed       Status = "failed"
+	StatusNotAttempted Status = "not_attempted"
+)
+
+// Statuses lists every status in the order summaries show them.
+var Statuses = []Status{
+	StatusValid, StatusInvalid, StatusDuplicate,
+	StatusCreated, StatusExists, StatusFailed, StatusNotAttempted,
+}
+
+// NeedsAction reports whether a row with this status belongs in the
+// failures file: feeding that file back in must finish the job.
+func (s Status) NeedsAction() bool {
+	return s == StatusInvalid || s == StatusFailed || s == StatusNotAttempted
+}
+
+// Row is one data row of the input after validation.
+type Row struct {
+	// Num is the spreadsheet row: the header is row 1.
+	Num int
+	// Raw holds the input's own values (decoded to UTF-8), or, where the
+	// column was missing and a default applied, that default.
+	Raw Fields
+	// Norm holds the normalised values; complete only when Status is valid.
+	Norm   Fields
+	Status Status
+	// Err says why the row is invalid or a duplicate.
+	Err string
+}
+
+// Outcome is the final word on one row: what the report writes.
+type Outcome struct {
+	Row        Row
+	Status     Status
+	ID         string
+	HTTPStatus int
+	ErrorType  string
+	Err        string
+	RequestID  string
+	Attempts   int
+}
+
+// Checked is the outcome of a row that validation alone decides.
+func Checked(r Row) Outcome {
+	return Outcome{Row: r, Status: r.Status, Err: r.Err}
+}

@@ -1,0 +1,72 @@
+// Package report writes what happened to every row of a suppression list:
+// the per-row report, the failures file that can be fed back in, and the
+// run's summary. It writes to the io.Writers it is given and opens nothing.
+package report
+
+import (
+	"bufio"
+	"io"
+	"strings"
+
+	"github.com/topo-io/topo-exclusions/importer"
+)
+
+// cellWriter writes CSV records (comma, CRLF-free, RFC 4180 quoting) with
+// every cell that a spreadsheet would run as a formula prefixed by ', so
+// opening a report in Excel runs nothing (OWASP CSV injection). The reader
+// strips that guard again. It implements gocsv.CSVWriter.
+type cellWriter struct {
+	w   *bufio.Writer
+	buf []byte
+	err error
+}
+
+func newCellWriter(w io.Writer) *cellWriter {
+	return &cellWriter{w: bufio.NewWriterSize(w, 64<<10)}
+}
+
+// Write writes one record.
+func (c *cellWriter) Write(cells []string) error {
+	if c.err != nil {
+		return c.err
+	}
+	b := c.buf[:0]
+	for i, s := range cells {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCell(b, s)
+	}
+	b = append(b, '\n')
+	c.buf = b
+	_, c.err = c.w.Write(b)
+	return c.err
+}
+
+// Flush writes out what is buffered.
+func (c *cellWriter) Flush() {
+	if c.err == nil {
+		c.err = c.w.Flush()
+	}
+}
+
+// Error is the first error met writing.
+func (c *cellWriter) Error() error { return c.err }
+
+func appendCell(b []byte, s string) []byte {
+	guard := importer.NeedsGuard(s)
+	if !guard && !strings.ContainsAny(s, ",\"\r\n") {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	if guard {
+		b = append(b, '\'')
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,141 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/topo-io/topo-exclusions/importer"
+)
+
+func TestAppendCellGuardsFormulas(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"", ""},
+		{"=1+2", `"'=1+2"`},
+		{"+33 1 23", `"'+33 1 23"`},
+		{"-x", `"'-x"`},
+		{"@SUM(A1)", `"'@SUM(A1)"`},
+		{"\tx", "\"'\tx\""},
+		{"\rx", "\"'\rx\""},
+		{"a,b", `"a,b"`},
+		{`say "hi"`, `"say ""hi"""`},
+		{"two\nlines", "\"two\nlines\""},
+		{"in-between = fine", "in-between = fine"},
+	}
+	for _, tt := range tests {
+		if got := string(appendCell(nil, tt.in)); got != tt.want {
+			t.Errorf("appendCell(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestWriterColumns(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := importer.Outcome{
+		Row: importer.Row{
+			Num: 7,
+			Raw: importer.Fields{Email: " A@B.co ", Reason: "unsubscribed", Until: "31/12/2027"},
+			// Until did not normalise: the report shows what was written.
+			Norm: importer.Fields{Email: "a@b.co", Reason: "UNSUBSCRIBED"},
+		},
+		Status: importer.StatusFailed, ID: "id-1", HTTPStatus: 400, ErrorType: "ValidationIssue",
+		Err: "bad until", RequestID: "req_1", Attempts: 2,
+	}
+	if err := w.Write(o); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := "row,status,id,email,linkedin_url,reason,message,until,http_status,error_type,error,request_id,attempts\n" +
+		"7,failed,id-1,a@b.co,,UNSUBSCRIBED,,31/12/2027,400,ValidationIssue,bad until,req_1,2\n"
+	if buf.String() != want {
+		t.Errorf("report:\n%s\nwant:\n%s", buf.String(), want)
+	}
+}
+
+// TestFailuresRoundTrip feeds a failures file back into the reader: every
+// row comes back with the values it was written from, guards and all.
+func TestFailuresRoundTrip(t *testing.T) {
+	raws := []importer.Fields{
+		{Email: "=cmd|' /C calc'!A0", Reason: "other", Message: "@risk"},
+		{Email: "x@y.co", LinkedInURL: "", Reason: "-", Message: "two\nlines, \"quoted\"", Until: "31/12/2027"},
+		{LinkedInURL: "https://www.linkedin.com/company/acme", Reason: "competitor", Message: "+1 555"},
+	}
+	var buf bytes.Buffer
+	f, err := NewFailures(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, raw := range raws {
+		o := importer.Outcome{Row: importer.Row{Num: i + 2, Raw: raw}, Status: importer.StatusInvalid, Err: "=why"}
+		if err := f.Write(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Write(importer.Outcome{Status: importer.StatusDuplicate}); err != nil || f.Len() != 3 {
+		t.Fatalf("a duplicate went into the failures file (len %d, %v)", f.Len(), err)
+	}
+	if err := f.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), "email,linkedin_url,reason,message,until,error\n") {
+		t.Fatalf("header: %q", buf.String())
+	}
+	r, err := importer.NewReader(&buf, importer.Options{Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Info().Ignored; len(got) != 1 || got[0] != "error" {
+		t.Errorf("ignored columns %q, want only error", got)
+	}
+	for i, want := range raws {
+		row, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.Raw != want {
+			t.Errorf("row %d came back as %+v, want %+v", i+2, row.Raw, want)
+		}
+	}
+	if _, err := r.Next(); !errors.Is(err, io.EOF) {
+		t.Errorf("extra rows: %v", err)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	s := NewSummary("validate", "list.csv")
+	for _, st := range []importer.Status{importer.StatusValid, importer.StatusValid, importer.StatusInvalid, importer.StatusDuplicate} {
+		s.Add(importer.Outcome{Status: st})
+	}
+	s.Encoding, s.Delimiter, s.Report, s.Failures = "utf-8", `";"`, "r.csv", "f.csv"
+	s.Finish(2*time.Second, 1)
+	var text, js bytes.Buffer
+	if err := s.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"4 rows", "2 valid, 1 invalid, 1 duplicate", "1 row needs action", "r.csv", "f.csv"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text summary lacks %q:\n%s", want, text.String())
+		}
+	}
+	for _, want := range []string{`"rows": 4`, `"valid": 2`, `"not_attempted": 0`, `"rows_per_second": 2`, `"exit_code": 1`} {
+		if !strings.Contains(js.String(), want) {
+			t.Errorf("JSON summary lacks %s:\n%s", want, js.String())
+		}
+	}
+	if got := group(1234567); got != "1,234,567" {
+		t.Errorf("group = %s", got)
+	}
+}
