@@ -21,6 +21,7 @@ Usage:
   topo-exclusions validate [flags] FILE    check a list, send nothing
   topo-exclusions import --dry-run [flags] FILE
                                            the same as validate
+  topo-exclusions mock-server [flags]      serve a local stand-in for Topo's API
   topo-exclusions version                  print the version and build info
 
 FILE is a CSV or tab-separated export (UTF-8, UTF-16 or Windows-1252;
@@ -49,13 +50,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runValidate(ctx, env, "validate", rest)
 	case "import":
 		err = runImport(ctx, env, rest)
+	case "mock-server":
+		err = runMockServer(ctx, env, rest)
 	case "version", "--version":
 		err = runVersion(env, rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, topUsage)
 		return exitOK
 	default:
-		err = usagef("unknown command %q (want validate, import or version; see --help)", cmd)
+		err = usagef("unknown command %q (want validate, import, mock-server or version; see --help)", cmd)
 	}
 	var done exitError
 	if errors.As(err, &done) {

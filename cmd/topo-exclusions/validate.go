@@ -105,13 +105,19 @@ func newFlagSet(env *environment, name, usage string) *flag.FlagSet {
 	return fs
 }
 
+// flagError turns a flag parsing error into a usage error (--help aside).
+func flagError(fs *flag.FlagSet, err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return usagef("%s: %v (see --help)", fs.Name(), err)
+}
+
 func parseCommand(fs *flag.FlagSet, args []string) (string, error) {
 	pos, err := parseArgs(fs, args)
 	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return "", err
 	case err != nil:
-		return "", usagef("%s: %v (see --help)", fs.Name(), err)
+		return "", flagError(fs, err)
 	case len(pos) != 1:
 		return "", usagef("%s needs exactly one FILE, or - for standard input (see --help)", fs.Name())
 	}

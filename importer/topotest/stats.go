@@ -1,0 +1,131 @@
+package topotest
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Stats is what the server has seen: enough to prove that a client sent
+// nothing twice and created nothing twice.
+type Stats struct {
+	Requests int `json:"requests"`
+	// ByStatus counts answers by HTTP status; "reset" counts connections
+	// closed without an answer.
+	ByStatus map[string]int `json:"by_status"`
+	// ByMethod counts requests by method.
+	ByMethod map[string]int `json:"by_method"`
+	// Posts counts POSTs that passed validation; Created, records made.
+	Posts   int `json:"posts"`
+	Created int `json:"created"`
+	// Records is how many exclusions are stored now.
+	Records int `json:"records"`
+	// RepeatPosts counts valid POSTs of an email or LinkedIn URL that an
+	// earlier POST already carried; RepeatedKeys, the keys concerned.
+	RepeatPosts  int `json:"repeat_posts"`
+	RepeatedKeys int `json:"repeated_keys"`
+	// DuplicateCreates counts records created for a key that an earlier
+	// record already had: always 0 unless uniqueness is off.
+	DuplicateCreates int `json:"duplicate_creates"`
+}
+
+type stats struct {
+	mu      sync.Mutex
+	s       Stats
+	posts   map[string]int
+	creates map[string]int
+}
+
+func newStats() *stats {
+	return &stats{
+		s:       Stats{ByStatus: map[string]int{}, ByMethod: map[string]int{}},
+		posts:   map[string]int{},
+		creates: map[string]int{},
+	}
+}
+
+// count records one answer (status 0: the connection was dropped).
+func (st *stats) count(r *http.Request, status int) {
+	if strings.HasPrefix(r.URL.Path, "/__") {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.s.Requests++
+	st.s.ByMethod[r.Method]++
+	key := "reset"
+	if status != 0 {
+		key = strconv.Itoa(status)
+	}
+	st.s.ByStatus[key]++
+}
+
+func exclusionKeys(ex *Exclusion) []string {
+	var keys []string
+	if ex.Email != nil {
+		keys = append(keys, "email:"+strings.ToLower(*ex.Email))
+	}
+	if ex.LinkedInURL != nil {
+		keys = append(keys, "linkedin_url:"+*ex.LinkedInURL)
+	}
+	return keys
+}
+
+func (st *stats) posted(ex *Exclusion) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.s.Posts++
+	repeat := false
+	for _, k := range exclusionKeys(ex) {
+		st.posts[k]++
+		if st.posts[k] == 2 {
+			st.s.RepeatedKeys++
+		}
+		repeat = repeat || st.posts[k] > 1
+	}
+	if repeat {
+		st.s.RepeatPosts++
+	}
+}
+
+func (st *stats) created(ex *Exclusion) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.s.Created++
+	dup := false
+	for _, k := range exclusionKeys(ex) {
+		st.creates[k]++
+		dup = dup || st.creates[k] > 1
+	}
+	if dup {
+		st.s.DuplicateCreates++
+	}
+}
+
+// Stats returns a copy of the server's counters.
+func (s *Server) Stats() Stats {
+	s.stats.mu.Lock()
+	out := s.stats.s
+	out.ByStatus = copyMap(out.ByStatus)
+	out.ByMethod = copyMap(out.ByMethod)
+	s.stats.mu.Unlock()
+	out.Records = len(s.store.snapshot())
+	return out
+}
+
+// CreatedCount returns how many records were created for an email or a
+// LinkedIn URL ("email:a@b.co", "linkedin_url:https://…").
+func (s *Server) CreatedCount(key string) int {
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	return s.stats.creates[key]
+}
+
+func copyMap(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,266 @@
+package topotest
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Exclusion is a contact exclusion as Topo stores and returns it. Every key
+// is always present in JSON; the nullable ones are pointers.
+type Exclusion struct {
+	ID          string    `json:"id"`
+	Email       *string   `json:"email"`
+	LinkedInURL *string   `json:"linkedin_url"`
+	Reason      string    `json:"reason"`
+	Message     *string   `json:"message"`
+	Until       *string   `json:"until"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// reasons are the API's reason values.
+var reasons = []string{
+	"BAD_TIMING", "BOUNCED", "COMPETITOR", "CONTACT_REFUSED", "INTERESTED", "MEETING", "OTHER",
+	"OUT_OF_OFFICE", "UNKNOWN", "UNSUBSCRIBED", "WRONG_PERSON", "EXCLUDE_FROM_SEARCH",
+	"EXCLUDE_FROM_CRM", "REFERRAL", "LEFT_COMPANY",
+}
+
+// store holds the exclusions of one workspace. Email and LinkedIn URL are
+// unique unless the server was told otherwise.
+type store struct {
+	mu         sync.Mutex
+	unique     bool
+	items      []*Exclusion // in creation order
+	byID       map[string]*Exclusion
+	byEmail    map[string]*Exclusion
+	byLinkedIn map[string]*Exclusion
+}
+
+func newStore(unique bool) *store {
+	return &store{unique: unique, byID: map[string]*Exclusion{}, byEmail: map[string]*Exclusion{}, byLinkedIn: map[string]*Exclusion{}}
+}
+
+// createRequest is the POST body. Fields are raw JSON so that a wrong type
+// is reported against its field, as the API does.
+type createRequest struct {
+	Reason      json.RawMessage `json:"reason"`
+	Email       json.RawMessage `json:"email"`
+	LinkedInURL json.RawMessage `json:"linkedin_url"`
+	Message     json.RawMessage `json:"message"`
+	Until       json.RawMessage `json:"until"`
+}
+
+// fieldError is a validation failure naming its field.
+type fieldError struct{ field, msg string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+// nullableString decodes a string-or-null field; empty strings count as null.
+func nullableString(field string, raw json.RawMessage) (*string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, &fieldError{field, "must be a string or null"}
+	}
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	return &s, nil
+}
+
+// validate turns a request into an exclusion, with the same rules as the
+// real API: reason required and in the enum (upper case), at least one of
+// email and linkedin_url, until an RFC 3339 date-time.
+func (req *createRequest) validate(now time.Time) (*Exclusion, error) {
+	var reason string
+	if len(req.Reason) == 0 || string(req.Reason) == "null" {
+		return nil, &fieldError{"reason", "is required"}
+	}
+	if err := json.Unmarshal(req.Reason, &reason); err != nil {
+		return nil, &fieldError{"reason", "must be a string"}
+	}
+	if !slices.Contains(reasons, reason) {
+		return nil, &fieldError{"reason", fmt.Sprintf("must be one of %s", strings.Join(reasons, ", "))}
+	}
+	ex := &Exclusion{Reason: reason, CreatedAt: now, UpdatedAt: now}
+	var err error
+	if ex.Email, err = nullableString("email", req.Email); err != nil {
+		return nil, err
+	}
+	if ex.LinkedInURL, err = nullableString("linkedin_url", req.LinkedInURL); err != nil {
+		return nil, err
+	}
+	if ex.Message, err = nullableString("message", req.Message); err != nil {
+		return nil, err
+	}
+	if ex.Until, err = nullableString("until", req.Until); err != nil {
+		return nil, err
+	}
+	if ex.Email == nil && ex.LinkedInURL == nil {
+		return nil, &fieldError{"email", "at least one of email or linkedin_url is required"}
+	}
+	if ex.Email != nil && !strings.Contains(*ex.Email, "@") {
+		return nil, &fieldError{"email", "is not a valid email address"}
+	}
+	if ex.LinkedInURL != nil && !strings.Contains(*ex.LinkedInURL, "linkedin.com/") {
+		return nil, &fieldError{"linkedin_url", "is not a LinkedIn URL"}
+	}
+	if ex.Until != nil {
+		if _, err := time.Parse(time.RFC3339, *ex.Until); err != nil {
+			return nil, &fieldError{"until", "must be an RFC 3339 date-time"}
+		}
+	}
+	return ex, nil
+}
+
+// conflict is a uniqueness violation: the record that already holds the key.
+type conflict struct {
+	field    string
+	existing *Exclusion
+}
+
+// create stores ex unless its email or LinkedIn URL is taken.
+func (s *store) create(ex *Exclusion) (*Exclusion, *conflict) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unique {
+		if ex.Email != nil {
+			if old := s.byEmail[strings.ToLower(*ex.Email)]; old != nil {
+				return nil, &conflict{"email", old}
+			}
+		}
+		if ex.LinkedInURL != nil {
+			if old := s.byLinkedIn[*ex.LinkedInURL]; old != nil {
+				return nil, &conflict{"linkedin_url", old}
+			}
+		}
+	}
+	ex.ID = newUUID()
+	s.add(ex)
+	return ex, nil
+}
+
+func (s *store) add(ex *Exclusion) {
+	s.items = append(s.items, ex)
+	s.byID[ex.ID] = ex
+	if ex.Email != nil {
+		s.byEmail[strings.ToLower(*ex.Email)] = ex
+	}
+	if ex.LinkedInURL != nil {
+		s.byLinkedIn[*ex.LinkedInURL] = ex
+	}
+}
+
+func (s *store) get(id string) *Exclusion {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byID[id]
+}
+
+func (s *store) delete(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ex := s.byID[id]
+	if ex == nil {
+		return false
+	}
+	delete(s.byID, id)
+	if ex.Email != nil && s.byEmail[strings.ToLower(*ex.Email)] == ex {
+		delete(s.byEmail, strings.ToLower(*ex.Email))
+	}
+	if ex.LinkedInURL != nil && s.byLinkedIn[*ex.LinkedInURL] == ex {
+		delete(s.byLinkedIn, *ex.LinkedInURL)
+	}
+	s.items = slices.DeleteFunc(s.items, func(e *Exclusion) bool { return e == ex })
+	return true
+}
+
+// filter is the list endpoint's query.
+type filter struct {
+	email, linkedin, reason  string
+	createdBefore, createdAf time.Time
+	sortBy                   string
+	desc                     bool
+}
+
+func (f filter) match(ex *Exclusion) bool {
+	switch {
+	case f.email != "" && (ex.Email == nil || !strings.EqualFold(*ex.Email, f.email)):
+		return false
+	case f.linkedin != "" && (ex.LinkedInURL == nil || *ex.LinkedInURL != f.linkedin):
+		return false
+	case f.reason != "" && ex.Reason != f.reason:
+		return false
+	case !f.createdBefore.IsZero() && !ex.CreatedAt.Before(f.createdBefore):
+		return false
+	case !f.createdAf.IsZero() && !ex.CreatedAt.After(f.createdAf):
+		return false
+	}
+	return true
+}
+
+// list returns one page of the matching exclusions and their total.
+func (s *store) list(f filter, page, size int) ([]*Exclusion, int) {
+	s.mu.Lock()
+	var all []*Exclusion
+	for _, ex := range s.items {
+		if f.match(ex) {
+			all = append(all, ex)
+		}
+	}
+	s.mu.Unlock()
+	slices.SortStableFunc(all, func(a, b *Exclusion) int {
+		c := compareBy(f.sortBy, a, b)
+		if f.desc {
+			return -c
+		}
+		return c
+	})
+	start := min((page-1)*size, len(all))
+	end := min(start+size, len(all))
+	return all[start:end], len(all)
+}
+
+func compareBy(field string, a, b *Exclusion) int {
+	deref := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	switch field {
+	case "updated_at":
+		return a.UpdatedAt.Compare(b.UpdatedAt)
+	case "email":
+		return strings.Compare(deref(a.Email), deref(b.Email))
+	case "reason":
+		return strings.Compare(a.Reason, b.Reason)
+	}
+	return a.CreatedAt.Compare(b.CreatedAt)
+}
+
+// snapshot copies every record, in creation order.
+func (s *store) snapshot() []Exclusion {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Exclusion, len(s.items))
+	for i, ex := range s.items {
+		out[i] = *ex
+	}
+	return out
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
