@@ -22,11 +22,13 @@ lint:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
-# Speed and memory: micro-benchmarks, then 1,000,000 rows through the
-# binary beside csvkit's csvclean (apt-get install csvkit) when present.
+# Speed and memory: micro-benchmarks; 1,000,000 rows validated by the
+# binary beside csvkit's csvclean (apt-get install csvkit) when present;
+# then 2,000 rows sent through the fake API at 20/s (about 4 minutes).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./importer ./report
 	$(GO) test -run '^$$' -bench Million -benchtime 3x ./cmd/topo-exclusions
+	$(GO) test -run '^$$' -bench ImportPacing -benchtime 1x -timeout 20m ./cmd/topo-exclusions
 
 # A short run of every fuzz target (go test takes one target per call).
 fuzz:

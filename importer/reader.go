@@ -217,3 +217,29 @@ func delimiter(dec decoded, forced byte) (byte, error) {
 	}
 	return best, nil
 }
+
+// CountRows counts the data rows of a list in a quick pass of the scanner
+// alone (no validation), for progress displays.
+func CountRows(r io.Reader, opt Options) (int, error) {
+	enc := opt.Encoding
+	if enc == "" {
+		enc = EncodingAuto
+	}
+	dec := decode(r, enc)
+	delim, err := delimiter(dec, opt.Delimiter)
+	if err != nil {
+		return 0, err
+	}
+	s := newScanner(dec.r, delim, 1)
+	n := -1 // the header
+	for {
+		_, ok, err := s.next()
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return max(n, 0), nil
+		}
+		n++
+	}
+}

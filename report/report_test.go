@@ -116,7 +116,7 @@ func TestSummary(t *testing.T) {
 	for _, st := range []importer.Status{importer.StatusValid, importer.StatusValid, importer.StatusInvalid, importer.StatusDuplicate} {
 		s.Add(importer.Outcome{Status: st})
 	}
-	s.Encoding, s.Delimiter, s.Report, s.Failures = "utf-8", `";"`, "r.csv", "f.csv"
+	s.Encoding, s.Delimiter, s.Report, s.Failures = "utf-8", ";", "r.csv", "f.csv"
 	s.Finish(2*time.Second, 1)
 	var text, js bytes.Buffer
 	if err := s.WriteText(&text); err != nil {

@@ -26,7 +26,27 @@ type Summary struct {
 	Warnings       []string `json:"warnings"`
 	ElapsedSeconds float64  `json:"elapsed_seconds"`
 	RowsPerSecond  float64  `json:"rows_per_second"`
-	ExitCode       int      `json:"exit_code"`
+	// Send is filled by an import that sends; absent in a dry run.
+	Send     *SendSummary `json:"send,omitempty"`
+	ExitCode int          `json:"exit_code"`
+	// Stopped says why an import stopped early, if it did.
+	Stopped string `json:"stopped,omitempty"`
+}
+
+// SendSummary is what sending took.
+type SendSummary struct {
+	BaseURL string `json:"base_url"`
+	// Requests counts create attempts, Lookups list-endpoint checks.
+	Requests int64 `json:"requests"`
+	Lookups  int64 `json:"lookups"`
+	Retries  int64 `json:"retries"`
+	// Throttled counts answers with status 429.
+	Throttled int64 `json:"throttled_429"`
+	// RequestsPerSecond is the achieved pace of create attempts.
+	RequestsPerSecond float64 `json:"requests_per_second"`
+	// FinalRate is the pacer's rate at the end, after adapting; 0 when
+	// unlimited (--rate 0 and no 429 seen).
+	FinalRate float64 `json:"final_rate"`
 }
 
 // NewSummary returns a summary with every status counted at zero, so the
@@ -74,8 +94,20 @@ func (s *Summary) WriteText(w io.Writer) error {
 		}
 	}
 	var b strings.Builder
+	delim := s.Delimiter
+	if delim != "tab" {
+		delim = fmt.Sprintf("%q", delim)
+	}
 	fmt.Fprintf(&b, "%s: %s rows (%s, delimiter %s) in %.1fs: %s\n",
-		s.Command, group(s.Rows), s.Encoding, s.Delimiter, s.ElapsedSeconds, strings.Join(parts, ", "))
+		s.Command, group(s.Rows), s.Encoding, delim, s.ElapsedSeconds, strings.Join(parts, ", "))
+	if s.Send != nil {
+		fmt.Fprintf(&b, "sent:     %s requests (%.1f/s), %s retries, %s answered 429, %s lookups\n",
+			group(int(s.Send.Requests)), s.Send.RequestsPerSecond, group(int(s.Send.Retries)),
+			group(int(s.Send.Throttled)), group(int(s.Send.Lookups)))
+	}
+	if s.Stopped != "" {
+		fmt.Fprintf(&b, "stopped:  %s\n", s.Stopped)
+	}
 	fmt.Fprintf(&b, "report:   %s\n", s.Report)
 	need := "rows need"
 	if s.FailureRows == 1 {
@@ -91,7 +123,7 @@ func DelimiterName(d byte) string {
 	if d == '\t' {
 		return "tab"
 	}
-	return fmt.Sprintf("%q", string(d))
+	return string(d)
 }
 
 // group writes n with thousands separators.
@@ -103,16 +135,21 @@ func group(n int) string {
 	return s
 }
 
-// Set sends each outcome to the report, the failures file and the summary.
+// Set sends each outcome to the report, the failures file, the summary
+// and, when there is one, the progress display.
 type Set struct {
 	Report   *Writer
 	Failures *Failures
 	Summary  *Summary
+	Progress Progress
 }
 
 // Record writes one outcome everywhere it belongs.
 func (s *Set) Record(o importer.Outcome) error {
 	s.Summary.Add(o)
+	if s.Progress != nil {
+		s.Progress.Add(o)
+	}
 	if err := s.Report.Write(o); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}

@@ -19,8 +19,8 @@ into Topo's contact exclusions, and checks them first.
 
 Usage:
   topo-exclusions validate [flags] FILE    check a list, send nothing
-  topo-exclusions import --dry-run [flags] FILE
-                                           the same as validate
+  topo-exclusions import [flags] FILE      check a list and send it to Topo
+  topo-exclusions import --dry-run FILE    the same as validate
   topo-exclusions mock-server [flags]      serve a local stand-in for Topo's API
   topo-exclusions version                  print the version and build info
 
@@ -29,8 +29,8 @@ comma, semicolon or tab), or - for standard input.
 Run 'topo-exclusions COMMAND --help' for a command's flags and examples.
 
 Exit codes:
-  0    every row valid
-  1    some rows invalid (see the report and the failures file)
+  0    every row valid (and, when sending, created or already excluded)
+  1    some rows invalid or failed (see the report and the failures file)
   2    usage or setup error: bad flag, unreadable file, unusable header
   3    the run was aborted (auth refused, too many failures)
   130  interrupted
@@ -38,12 +38,14 @@ Exit codes:
 
 // run is the whole program: main only wires the process to it, so tests
 // can call it directly.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+//
+// ctx is the first stop (drain); hard, the second (stop now).
+func run(ctx, hard context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, topUsage)
 		return exitUsage
 	}
-	env := &environment{stdin: stdin, stdout: stdout, stderr: stderr}
+	env := &environment{stdin: stdin, stdout: stdout, stderr: stderr, hard: hard}
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "validate":
@@ -76,18 +78,24 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 type environment struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	hard           context.Context
 }
 
-func (env *environment) logger(quiet bool) *slog.Logger {
+// logger logs to stderr as text (for people: no timestamps, schedulers
+// stamp their own) or JSON (for log pipelines: with them).
+func (env *environment) logger(quiet bool, format string) *slog.Logger {
 	level := slog.LevelInfo
 	if quiet {
 		level = slog.LevelError
+	}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(env.stderr, &slog.HandlerOptions{Level: level}))
 	}
 	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{
 		Level: level,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {
-				return slog.Attr{} // people read these; schedulers stamp their own
+				return slog.Attr{}
 			}
 			return a
 		},

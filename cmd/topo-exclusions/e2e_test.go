@@ -5,12 +5,15 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -35,6 +38,13 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if code == 0 {
+		// Every in-process fake API and client must be gone by now.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 
@@ -43,11 +53,24 @@ type result struct {
 	stdout, stderr string
 }
 
-// runBinary runs the built binary in dir with stdin.
+// runBinary runs the built binary in dir with stdin, in an environment
+// without TOPO_* variables.
 func runBinary(t *testing.T, dir, stdin string, args ...string) result {
+	t.Helper()
+	return runBinaryEnv(t, dir, stdin, nil, args...)
+}
+
+// runBinaryEnv is runBinary with extra environment variables.
+func runBinaryEnv(t *testing.T, dir, stdin string, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TOPO_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -187,7 +210,7 @@ func TestStdinAndDryRunAgree(t *testing.T) {
 
 func TestSetupErrors(t *testing.T) {
 	dir := t.TempDir()
-	for name, body := range map[string]string{"names.csv": "name,company\nAnn,Acme\n", "ok.csv": "email,reason\na@b.co,other\n"} {
+	for name, body := range map[string]string{"names.csv": "name,company\nAnn,Acme\n", "ok.csv": "email,reason\na@b.co,other\n", "key": "k\n"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +229,11 @@ func TestSetupErrors(t *testing.T) {
 		{"bad map", []string{"validate", "--map", "phone=Tel", "x.csv"}, "unknown field"},
 		{"no file", []string{"validate"}, "needs exactly one FILE"},
 		{"unknown command", []string{"upload", "x.csv"}, "unknown command"},
-		{"import without dry run", []string{"import", sample(t, "dashboard.csv")}, "--dry-run"},
+		{"import without a key", []string{"import", sample(t, "dashboard.csv")}, "no API key: set TOPO_API_KEY or pass --token-file"},
+		{"import with an empty key file", []string{"import", "--token-file", "ok.csv", sample(t, "dashboard.csv")}, "want one key on one line"},
+		{"import over plain http", []string{"import", "--token-file", "key", "--base-url", "http://api.example.com", sample(t, "dashboard.csv")}, "clear text"},
+		{"import with a bad rate", []string{"import", "--rate", "-1", sample(t, "dashboard.csv")}, "--rate"},
+		{"import with a bad log format", []string{"import", "--log-format", "xml", sample(t, "dashboard.csv")}, "--log-format"},
 		{"report over input", []string{"validate", "--report", "ok.csv", "ok.csv"}, "refusing to write over it"},
 		{"failures over input", []string{"validate", "--failures", "./ok.csv", "ok.csv"}, "refusing to write over it"},
 	}

@@ -4,14 +4,47 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	soft, hard, release := stopContexts()
+	code := run(soft, hard, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	release()
 	os.Exit(code)
+}
+
+// stopContexts turns signals into the two stops a run knows: the first
+// SIGINT or SIGTERM cancels soft (finish what is in flight, record the
+// rest), the second cancels hard (stop now, still flush the reports).
+func stopContexts() (soft, hard context.Context, release func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	soft, cancelSoft := context.WithCancelCause(context.Background())
+	hard, cancelHard := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		for n := 1; ; n++ {
+			select {
+			case s := <-sigs:
+				if n == 1 {
+					cancelSoft(fmt.Errorf("interrupted by %v: %w", s, context.Canceled))
+					continue
+				}
+				cancelHard()
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return soft, hard, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancelSoft(nil)
+		cancelHard()
+	}
 }

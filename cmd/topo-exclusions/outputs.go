@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -97,7 +98,7 @@ func createFile(env *environment, path string) (io.WriteCloser, error) {
 }
 
 // finish flushes and closes both files, then prints and writes the summary.
-func (o *outputs) finish(env *environment, elapsed time.Duration, code int) error {
+func (o *outputs) finish(env *environment, log *slog.Logger, elapsed time.Duration, code int) error {
 	err := o.set.Flush()
 	if cerr := o.close(); err == nil {
 		err = cerr
@@ -107,7 +108,9 @@ func (o *outputs) finish(env *environment, elapsed time.Duration, code int) erro
 	}
 	s := o.summary()
 	s.Finish(elapsed, code)
-	if err := s.WriteText(env.stderr); err != nil {
+	if isJSONHandler(log) {
+		log.Info("summary", "summary", s)
+	} else if err := s.WriteText(env.stderr); err != nil {
 		return err
 	}
 	if o.summaryPath == "" {
@@ -135,4 +138,9 @@ func (o *outputs) close() error {
 		o.failFile = nil
 	}
 	return errors.Join(errs...)
+}
+
+func isJSONHandler(log *slog.Logger) bool {
+	_, ok := log.Handler().(*slog.JSONHandler)
+	return ok
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/topo-io/topo-exclusions/importer"
-	"github.com/topo-io/topo-exclusions/report"
 )
 
 const validateUsage = `Usage: topo-exclusions validate [flags] FILE
@@ -138,53 +137,21 @@ func runValidate(ctx context.Context, env *environment, name string, args []stri
 // checkFile validates one list and writes its reports and summary.
 func checkFile(ctx context.Context, env *environment, command, path string, rf *readFlags) error {
 	start := time.Now()
-	opt, err := rf.options()
+	log := env.logger(rf.quiet, "text")
+	sess, err := openSession(env, command, path, rf, log)
 	if err != nil {
 		return err
 	}
-	log := env.logger(rf.quiet)
-	out, err := planOutputs(path, rf)
-	if err != nil {
-		return err
-	}
-	in, err := openInput(env, path)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	rd, err := importer.NewReader(in, opt)
-	if err != nil {
-		return fmt.Errorf("%s: %w", displayName(path), err)
-	}
-	info := rd.Info()
-	if err := out.open(env, report.NewSummary(command, displayName(path))); err != nil {
-		return err
-	}
-	defer out.close()
-	out.summary().Encoding, out.summary().Delimiter = string(info.Encoding), report.DelimiterName(info.Delimiter)
-	if len(info.Ignored) > 0 {
-		warn(log, out.summary(), fmt.Sprintf("ignoring columns %s", strings.Join(info.Ignored, ", ")))
-	}
-	runErr := importer.CheckAll(ctx, rd, out.set)
-	if n := rd.FallbackBytes(); n > 0 {
-		warn(log, out.summary(), fmt.Sprintf("%d bytes were not UTF-8 and were read as Windows-1252", n))
-	}
+	defer sess.close()
+	runErr := importer.CheckAll(ctx, sess.reader, sess.out.set)
 	code := exitOK
-	if out.summary().Counts[importer.StatusInvalid] > 0 {
+	switch {
+	case runErr != nil:
+		code = exitCode(runErr, io.Discard)
+	case sess.out.summary().Counts[importer.StatusInvalid] > 0:
 		code = exitRows
 	}
-	if runErr != nil {
-		code = exitCode(runErr, env.stderr)
-	}
-	if err := out.finish(env, time.Since(start), code); err != nil {
-		return err
-	}
-	return exitError(code)
-}
-
-func warn(log interface{ Warn(string, ...any) }, s *report.Summary, msg string) {
-	log.Warn(msg)
-	s.Warnings = append(s.Warnings, msg)
+	return sess.finish(env, log, time.Since(start), code, runErr)
 }
 
 func displayName(path string) string {

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/topo-io/topo-exclusions/importer/topotest"
+	"github.com/topo-io/topo-exclusions/internal/listgen"
+)
+
+// importRun runs the built binary's import against srv with key, and
+// returns the result and the report's rows (header dropped).
+func importRun(t *testing.T, srv *topotest.Server, key, input string, extra ...string) (result, [][]string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	args := append([]string{"import", "--rate", "0", "--concurrency", "8", "--report", "r.csv", "--failures", "f.csv", "--summary", "s.json"}, extra...)
+	res := runBinaryEnv(t, dir, "", []string{"TOPO_API_KEY=" + key, "TOPO_BASE_URL=" + srv.URL}, append(args, input)...)
+	recs, err := csv.NewReader(strings.NewReader(readFile(t, dir, "r.csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, recs[1:], dir
+}
+
+func statuses(rows [][]string) map[string]int {
+	m := map[string]int{}
+	for _, r := range rows {
+		m[r[1]]++
+	}
+	return m
+}
+
+func generated(t *testing.T, n int) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "list.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := listgen.Write(f, listgen.Spec{Rows: n, Seed: 7, InvalidEvery: 25, DuplicateEvery: 20}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestImportCleanThenAgain(t *testing.T) {
+	srv := topotest.NewServer(topotest.Options{})
+	defer srv.Close()
+	res, rows, _ := importRun(t, srv, topotest.DefaultToken, sample(t, "dashboard.csv"))
+	if res.code != 0 || statuses(rows)["created"] != 7 {
+		t.Fatalf("exit %d, statuses %v\n%s", res.code, statuses(rows), res.stderr)
+	}
+	ids := map[string]bool{}
+	for _, r := range srv.Records() {
+		ids[r.ID] = true
+	}
+	for _, r := range rows {
+		if !ids[r[2]] || r[8] != "201" || r[12] != "1" {
+			t.Errorf("row %s: id %q http %s attempts %s", r[0], r[2], r[8], r[12])
+		}
+	}
+	res, rows, _ = importRun(t, srv, topotest.DefaultToken, sample(t, "dashboard.csv"))
+	if res.code != 0 || statuses(rows)["exists"] != 7 || srv.Stats().Created != 7 {
+		t.Fatalf("rerun: exit %d, statuses %v, created %d", res.code, statuses(rows), srv.Stats().Created)
+	}
+	for _, r := range rows {
+		if !ids[r[2]] {
+			t.Errorf("rerun row %s: exists without the existing id (%q)", r[0], r[2])
+		}
+	}
+}
+
+// TestImportUnderFaultsCreatesNothingTwice is the issue's proof: with
+// commits followed by 503s and dropped connections, every valid row ends
+// created or exists, and no key is created twice, even on a server that
+// would let it be (uniqueness off).
+func TestImportUnderFaultsCreatesNothingTwice(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		key    string
+		unique bool
+	}{
+		{"key that can read, server without uniqueness", topotest.DefaultToken, false},
+		{"write-only key, 409 settles retries", topotest.DefaultWriteOnlyToken, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := topotest.NewServer(topotest.Options{FailAfterCommit: 0.2, ResetRate: 0.05, HTML502Rate: 0.02, Seed: 11, NotUnique: !tc.unique})
+			defer srv.Close()
+			input := generated(t, 400)
+			res, rows, dir := importRun(t, srv, tc.key, input, "--retries", "8")
+			st := statuses(rows)
+			if res.code != 1 || len(rows) != 400 || st["failed"] != 0 || st["not_attempted"] != 0 {
+				t.Fatalf("exit %d, %d rows, statuses %v\n%s", res.code, len(rows), st, res.stderr)
+			}
+			stats := srv.Stats()
+			if stats.DuplicateCreates != 0 {
+				t.Errorf("%d keys created twice: %+v", stats.DuplicateCreates, stats)
+			}
+			if stats.Created != st["created"]+st["exists"] || st["created"] != stats.Records {
+				t.Errorf("report says %v, server created %d and holds %d", st, stats.Created, stats.Records)
+			}
+			var sum struct {
+				Send struct{ Retries, Requests int } `json:"send"`
+			}
+			if err := json.Unmarshal([]byte(readFile(t, dir, "s.json")), &sum); err != nil || sum.Send.Retries == 0 {
+				t.Errorf("summary %s (%v): faults should have cost retries", readFile(t, dir, "s.json"), err)
+			}
+		})
+	}
+}
+
+func TestImportRefusedKeys(t *testing.T) {
+	srv := topotest.NewServer(topotest.Options{})
+	defer srv.Close()
+	res, rows, _ := importRun(t, srv, "wrong-key", sample(t, "dashboard.csv"))
+	if res.code != 3 || !strings.Contains(res.stderr, "refused the API key (401") || statuses(rows)["not_attempted"] != 7 {
+		t.Errorf("bad key: exit %d, statuses %v\n%s", res.code, statuses(rows), res.stderr)
+	}
+	if st := srv.Stats(); st.ByMethod["POST"] != 0 {
+		t.Errorf("a refused key still POSTed: %+v", st)
+	}
+	res, rows, _ = importRun(t, srv, topotest.DefaultReadOnlyToken, sample(t, "dashboard.csv"))
+	if res.code != 3 || !strings.Contains(res.stderr, "exclusions:write") || statuses(rows)["not_attempted"] != 6 {
+		t.Errorf("read-only key: exit %d, statuses %v\n%s", res.code, statuses(rows), res.stderr)
+	}
+	if st := srv.Stats(); st.ByMethod["POST"] != 1 {
+		t.Errorf("a key without write scope cost %d POSTs, want 1", st.ByMethod["POST"])
+	}
+}
+
+func TestImportKeepsTheKeySecret(t *testing.T) {
+	const key = "sk_live_do_not_print_me"
+	srv := topotest.NewServer(topotest.Options{Token: key, FailRate: 0.3, Seed: 3})
+	defer srv.Close()
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, _, dir := importRun(t, srv, "", sample(t, "messy.csv"), "--token-file", keyFile, "--default-reason", "other", "--retries", "0")
+	if res.code != 1 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	for name, text := range map[string]string{
+		"stdout": res.stdout, "stderr": res.stderr, "report": readFile(t, dir, "r.csv"),
+		"failures": readFile(t, dir, "f.csv"), "summary": readFile(t, dir, "s.json"),
+	} {
+		if strings.Contains(text, key) || strings.Contains(text, "do_not_print") {
+			t.Errorf("the API key appears in %s", name)
+		}
+	}
+	wrong := runBinaryEnv(t, dir, "", []string{"TOPO_API_KEY=" + key + "x", "TOPO_BASE_URL=" + srv.URL}, "import", "--report", "r2.csv", "--failures", "f2.csv", sample(t, "dashboard.csv"))
+	if wrong.code != 3 || strings.Contains(wrong.stderr, key) {
+		t.Errorf("refused key: exit %d, stderr %s", wrong.code, wrong.stderr)
+	}
+}
+
+func TestImportMaxFailuresAborts(t *testing.T) {
+	srv := topotest.NewServer(topotest.Options{FailRate: 1})
+	defer srv.Close()
+	res, rows, _ := importRun(t, srv, topotest.DefaultToken, generated(t, 200), "--retries", "0", "--max-failures", "3", "--concurrency", "1")
+	st := statuses(rows)
+	if res.code != 3 || st["failed"] < 3 || st["not_attempted"] == 0 || !strings.Contains(res.stderr, "--max-failures") {
+		t.Errorf("exit %d, statuses %v\n%s", res.code, st, res.stderr)
+	}
+}
+
+func TestImportJSONLogs(t *testing.T) {
+	srv := topotest.NewServer(topotest.Options{})
+	defer srv.Close()
+	res, _, _ := importRun(t, srv, topotest.DefaultToken, sample(t, "messy.csv"), "--log-format", "json", "--default-reason", "other")
+	if res.code != 1 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	var sawSummary, sawProgress bool
+	for line := range strings.Lines(strings.TrimSpace(res.stderr)) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not a JSON line: %q", line)
+		}
+		sawSummary = sawSummary || m["msg"] == "summary"
+		sawProgress = sawProgress || m["msg"] == "progress"
+	}
+	if !sawSummary || !sawProgress {
+		t.Errorf("JSON logs lack the summary or a progress line:\n%s", res.stderr)
+	}
+}
+
+func TestImportInterrupted(t *testing.T) {
+	srv := topotest.NewServer(topotest.Options{Latency: 100 * time.Millisecond})
+	defer srv.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "import", "--rate", "20", "--report", "r.csv", "--failures", "f.csv", generated(t, 400))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TOPO_API_KEY="+topotest.DefaultToken, "TOPO_BASE_URL="+srv.URL)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for srv.Stats().Created < 10 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130", err)
+	}
+	recs, _ := csv.NewReader(strings.NewReader(readFile(t, dir, "r.csv"))).ReadAll()
+	st := statuses(recs[1:])
+	if len(recs)-1 != 400 || st["created"] != srv.Stats().Created || st["not_attempted"] == 0 {
+		t.Errorf("%d rows, statuses %v, server created %d", len(recs)-1, st, srv.Stats().Created)
+	}
+	failures, _ := csv.NewReader(strings.NewReader(readFile(t, dir, "f.csv"))).ReadAll()
+	if len(failures)-1 != st["not_attempted"]+st["invalid"] {
+		t.Errorf("failures file has %d rows, want %d", len(failures)-1, st["not_attempted"]+st["invalid"])
+	}
+}
