@@ -222,3 +222,37 @@ func TestImportInterrupted(t *testing.T) {
 		t.Errorf("failures file has %d rows, want %d", len(failures)-1, st["not_attempted"]+st["invalid"])
 	}
 }
+
+func TestImportSecondSignalStopsAtOnce(t *testing.T) {
+	const latency = 4 * time.Second // every answer, the key check's included
+	srv := topotest.NewServer(topotest.Options{Latency: latency})
+	defer srv.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "import", "--rate", "0", "--grace", "1m", "--report", "r.csv", "--failures", "f.csv", generated(t, 100))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TOPO_API_KEY="+topotest.DefaultToken, "TOPO_BASE_URL="+srv.URL)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); srv.Stats().Requests == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond) // the key check is answered only after the latency
+	}
+	time.Sleep(100 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130", err)
+	}
+	// The request in flight had most of its latency and a minute of grace
+	// left: only the second signal can have ended the run before that.
+	if waited := time.Since(start); waited >= latency {
+		t.Errorf("the second signal took %v to stop the run", waited)
+	}
+	recs, _ := csv.NewReader(strings.NewReader(readFile(t, dir, "r.csv"))).ReadAll()
+	if len(recs)-1 != 100 || statuses(recs[1:])["created"] != 0 {
+		t.Errorf("report after a second signal: %d rows, %v", len(recs)-1, statuses(recs[1:]))
+	}
+}

@@ -1,0 +1,42 @@
+package report
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/topo-io/topo-exclusions/importer"
+)
+
+func TestTickerLogsPlainLines(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	tk := NewTicker(log, 3, time.Hour)
+	tk.Add(importer.Outcome{Status: importer.StatusCreated})
+	tk.Add(importer.Outcome{Status: importer.StatusExists})
+	tk.Add(importer.Outcome{Status: importer.StatusFailed})
+	tk.Finish()
+	out := buf.String()
+	if strings.Count(out, "\n") != 1 || strings.Contains(out, "\r") {
+		t.Fatalf("want one plain line at the end, got %q", out)
+	}
+	for _, want := range []string{"msg=progress", "rows=3", "total=3", "created=1", "exists=1", "failed=1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress line lacks %s: %s", want, out)
+		}
+	}
+}
+
+func TestBarDrawsOnItsWriter(t *testing.T) {
+	var buf bytes.Buffer
+	b := NewBar(&buf, 2)
+	b.Add(importer.Outcome{Status: importer.StatusCreated})
+	b.Add(importer.Outcome{Status: importer.StatusFailed})
+	b.Finish()
+	// Rendering is throttled, so only the first frame is certain.
+	if out := buf.String(); !strings.Contains(out, "/2,") || !strings.Contains(out, "created 1") {
+		t.Errorf("the bar shows no count of 2 or no created count: %q", out)
+	}
+}
