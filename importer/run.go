@@ -11,9 +11,28 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// RowSender sends one valid row; *Sender is one.
+// RowSender sends one valid row; *Sender is one. unsure says an earlier
+// run may already have sent it.
 type RowSender interface {
-	Send(ctx, inflight context.Context, row Row) (Outcome, error)
+	Send(ctx, inflight context.Context, row Row, unsure bool) (Outcome, error)
+}
+
+// Ledger is what the pool needs of a journal; *Journal is one.
+type Ledger interface {
+	// Settled is the outcome an earlier run recorded for a row.
+	Settled(num int) (Outcome, bool)
+	// Unsure says an earlier run may have sent a row without an outcome.
+	Unsure(num int) bool
+	// Intent returns once it is durable that a row may be sent now.
+	Intent(num int) error
+	// Record notes a row's final outcome.
+	Record(Outcome) error
+}
+
+// Known is what the pool needs of the cron state; *State is one.
+type Known interface {
+	Has(Row) bool
+	Add(Row) error
 }
 
 // RowSource yields validated rows in input order; *Reader is one.
@@ -46,11 +65,18 @@ type Import struct {
 	// Stopped, when set, is why nothing may be sent (the key was refused
 	// before the run began): every row is still read and recorded.
 	Stopped error
+	// Ledger, when set, journals every send and settles rows an earlier
+	// run of the same input settled.
+	Ledger Ledger
+	// Known, when set, answers rows earlier runs imported as exists,
+	// without a request, and learns the rows this run settles.
+	Known Known
 }
 
 type seqRow struct {
-	seq int
-	row Row
+	seq    int
+	row    Row
+	unsure bool
 }
 
 type seqOutcome struct {
@@ -155,14 +181,44 @@ func (im *Import) produce(ctx, hard context.Context, stop *stopper, slots chan s
 			<-slots
 			return err
 		}
-		switch {
-		case row.Status != StatusValid:
-			results <- seqOutcome{seq, Checked(row)}
-		case stop.err() != nil || ctx.Err() != nil:
-			results <- seqOutcome{seq, notSent(row, stop.err())}
-		default:
-			jobs <- seqRow{seq, row}
+		if out, settled := im.route(ctx, seq, row, stop, jobs); settled {
+			results <- out
 		}
+	}
+}
+
+// route settles a row without sending it where it can (invalid, settled
+// by an earlier run, known from the state, or the run has stopped), and
+// otherwise hands it to a worker and returns nothing.
+func (im *Import) route(ctx context.Context, seq int, row Row, stop *stopper, jobs chan<- seqRow) (seqOutcome, bool) {
+	if row.Status != StatusValid {
+		return seqOutcome{seq, Checked(row)}, true
+	}
+	if im.Ledger != nil {
+		if o, ok := im.Ledger.Settled(row.Num); ok {
+			o.Row = row
+			im.remember(o, stop)
+			return seqOutcome{seq, o}, true
+		}
+	}
+	if im.Known != nil && im.Known.Has(row) {
+		return seqOutcome{seq, Outcome{Row: row, Status: StatusExists, Err: "already imported (known from --state)"}}, true
+	}
+	if stop.err() != nil || ctx.Err() != nil {
+		return seqOutcome{seq, notSent(row, stop.err())}, true
+	}
+	unsure := im.Ledger != nil && im.Ledger.Unsure(row.Num)
+	jobs <- seqRow{seq, row, unsure}
+	return seqOutcome{}, false
+}
+
+// remember teaches the state a row that is now in Topo.
+func (im *Import) remember(o Outcome, stop *stopper) {
+	if im.Known == nil || (o.Status != StatusCreated && o.Status != StatusExists) {
+		return
+	}
+	if err := im.Known.Add(o.Row); err != nil {
+		stop.set(fmt.Errorf("writing the state: %w", err))
 	}
 }
 
@@ -182,20 +238,39 @@ func (im *Import) work(ctx, inflight context.Context, stop *stopper, gate *canar
 			case <-ctx.Done():
 			}
 		}
-		var out Outcome
-		if stop.err() != nil || ctx.Err() != nil {
-			out = notSent(j.row, stop.err())
-		} else {
-			var err error
-			if out, err = im.Sender.Send(ctx, inflight, j.row); err != nil {
-				stop.set(err)
-			}
-		}
+		out := im.send(ctx, inflight, stop, j)
 		if first {
 			close(gate.open)
 		}
 		results <- seqOutcome{j.seq, out}
 	}
+}
+
+// send journals the intent, sends, and journals the outcome. A refused
+// key stops the run and leaves the row unsettled in the journal, so that
+// a rerun with a good key sends it.
+func (im *Import) send(ctx, inflight context.Context, stop *stopper, j seqRow) Outcome {
+	if stop.err() != nil || ctx.Err() != nil {
+		return notSent(j.row, stop.err())
+	}
+	if im.Ledger != nil {
+		if err := im.Ledger.Intent(j.row.Num); err != nil {
+			stop.set(err)
+			return notSent(j.row, err)
+		}
+	}
+	out, err := im.Sender.Send(ctx, inflight, j.row, j.unsure)
+	if err != nil {
+		stop.set(err)
+		return out
+	}
+	if im.Ledger != nil && out.Status != StatusNotAttempted {
+		if err := im.Ledger.Record(out); err != nil {
+			stop.set(err)
+		}
+	}
+	im.remember(out, stop)
+	return out
 }
 
 // collect records outcomes in input order as they complete, freeing a

@@ -45,7 +45,7 @@ type fakeSender struct {
 	block     chan struct{} // when set, sends wait on it (or the run stopping)
 }
 
-func (f *fakeSender) Send(ctx, inflight context.Context, row Row) (Outcome, error) {
+func (f *fakeSender) Send(ctx, inflight context.Context, row Row, _ bool) (Outcome, error) {
 	f.sent.Add(1)
 	if f.block != nil {
 		select {

@@ -75,22 +75,34 @@ type attempt struct {
 
 // Send sends row (valid) and returns its outcome. ctx stops waiting and
 // retrying (the first Ctrl-C); inflight bounds requests already on the
-// wire, which are let finish so that their outcome is known.
-func (s *Sender) Send(ctx, inflight context.Context, row Row) (Outcome, error) {
+// wire, which are let finish so that their outcome is known. unsure says
+// an earlier run may have sent the row already: it is looked up first.
+func (s *Sender) Send(ctx, inflight context.Context, row Row, unsure bool) (Outcome, error) {
 	out := Outcome{Row: row}
 	ex := ExclusionFrom(row.Norm)
-	unsure := false // an earlier attempt may have created the record
 	var last attempt
 	for n := 0; ; n++ {
 		if n > 0 {
 			if err := s.pause(ctx, n, last); err != nil {
 				return interrupted(out, unsure), nil
 			}
-			if unsure {
-				if id, ok := s.lookup(ctx, inflight, row); ok {
-					// Found after an attempt of ours went unanswered: ours.
-					return settled(out, StatusCreated, id, Response{}), nil
+		}
+		if unsure {
+			id, found, look := s.lookup(ctx, inflight, row)
+			switch {
+			case found:
+				// Found after an attempt that went unanswered: ours.
+				return settled(out, StatusCreated, id, Response{}), nil
+			case look != nil:
+				// Sending blind could create the record twice: ask again.
+				last = *look
+				if n >= s.Retries {
+					out = failed(out, last)
+					out.Err = "could not confirm whether an unanswered attempt created it: " + out.Err
+					return out, nil
 				}
+				s.retries.Add(1)
+				continue
 			}
 		}
 		if err := s.Pacer.Wait(ctx); err != nil {
@@ -161,7 +173,7 @@ func (s *Sender) finish(ctx, inflight context.Context, out Outcome, resp Respons
 	}
 	id := resp.ID
 	if id == "" {
-		id, _ = s.lookup(ctx, inflight, out.Row)
+		id, _, _ = s.lookup(ctx, inflight, out.Row)
 	}
 	status := StatusExists
 	if unsure {
@@ -170,18 +182,20 @@ func (s *Sender) finish(ctx, inflight context.Context, out Outcome, resp Respons
 	return settled(out, status, id, resp)
 }
 
-// lookup asks the list endpoint for the row's record, when the key can
-// read. Any failure just means "not known".
-func (s *Sender) lookup(ctx, inflight context.Context, row Row) (string, bool) {
+// lookup asks the list endpoint for the row's record. found is true when
+// it exists; failed is the failed lookup when the key can read but no
+// clear answer came, so the caller must not send blind. A key that cannot
+// read gives neither: the caller sends, and a 409 settles it.
+func (s *Sender) lookup(ctx, inflight context.Context, row Row) (id string, found bool, failed *attempt) {
 	if !s.CanRead {
-		return "", false
+		return "", false, nil
 	}
 	field, value := FieldEmail, row.Norm.Email
 	if value == "" {
 		field, value = FieldLinkedInURL, row.Norm.LinkedInURL
 	}
-	if s.Pacer.Wait(ctx) != nil {
-		return "", false
+	if err := s.Pacer.Wait(ctx); err != nil {
+		return "", false, &attempt{err: err, v: ambiguous}
 	}
 	rctx, cancel := context.WithTimeout(inflight, s.Timeout)
 	defer cancel()
@@ -189,13 +203,17 @@ func (s *Sender) lookup(ctx, inflight context.Context, row Row) (string, bool) {
 	id, found, resp, err := s.API.Find(rctx, field, value)
 	switch {
 	case err != nil:
+		return "", false, &attempt{resp: resp, err: err, v: ambiguous}
 	case resp.Status == http.StatusTooManyRequests:
 		s.throttled.Add(1)
 		s.Pacer.Throttled(resp.Limit)
-	default:
+		return "", false, &attempt{resp: resp, v: retry}
+	case resp.Status != http.StatusOK || resp.BadBody:
 		s.Pacer.Accepted()
+		return "", false, &attempt{resp: resp, v: ambiguous}
 	}
-	return id, err == nil && found
+	s.Pacer.Accepted()
+	return id, found, nil
 }
 
 func settled(out Outcome, status Status, id string, resp Response) Outcome {

@@ -173,7 +173,7 @@ func TestSenderOutcomes(t *testing.T) {
 			}
 			s := &Sender{API: c, Pacer: NewPacer(0, 1), Retries: 3, Timeout: 5 * time.Second, CanRead: tt.canRead,
 				Backoff: func(int) time.Duration { return time.Millisecond }}
-			out, err := s.Send(context.Background(), context.Background(), validRow())
+			out, err := s.Send(context.Background(), context.Background(), validRow(), false)
 			var auth *AuthError
 			if tt.fatal != errors.As(err, &auth) {
 				t.Fatalf("error %v, fatal %v", err, tt.fatal)
@@ -200,6 +200,39 @@ func TestSenderOutcomes(t *testing.T) {
 	}
 }
 
+// TestSenderNeverSendsBlind: after an unanswered attempt, a lookup that
+// itself fails must not lead to a second POST; the lookup is asked again.
+func TestSenderNeverSendsBlind(t *testing.T) {
+	var lookups atomic.Int32
+	sc := &script{
+		posts: []http.HandlerFunc{answer(503, `{}`), answer(201, created201)},
+		lookup: func(w http.ResponseWriter, r *http.Request) {
+			if lookups.Add(1) < 3 {
+				answer(502, "<html>proxy</html>")(w, r)
+				return
+			}
+			answer(200, found)(w, r)
+		},
+	}
+	srv := httptest.NewServer(sc)
+	defer srv.Close()
+	c, _ := NewClient(srv.URL, "k", "ua", srv.Client())
+	s := &Sender{API: c, Pacer: NewPacer(0, 1), Retries: 5, Timeout: time.Second, CanRead: true, Backoff: func(int) time.Duration { return 0 }}
+	out, err := s.Send(context.Background(), context.Background(), validRow(), false)
+	if err != nil || out.Status != StatusCreated || out.ID != "id-found" || sc.n.Load() != 1 {
+		t.Fatalf("outcome %+v (err %v) after %d POSTs, want created by the first", out, err, sc.n.Load())
+	}
+	sc2 := &script{posts: []http.HandlerFunc{answer(201, created201)}, lookup: answer(200, found)}
+	srv2 := httptest.NewServer(sc2)
+	defer srv2.Close()
+	c2, _ := NewClient(srv2.URL, "k", "ua", srv2.Client())
+	s2 := &Sender{API: c2, Pacer: NewPacer(0, 1), Retries: 5, Timeout: time.Second, CanRead: true}
+	out, _ = s2.Send(context.Background(), context.Background(), validRow(), true)
+	if out.Status != StatusCreated || out.ID != "id-found" || sc2.n.Load() != 0 {
+		t.Fatalf("a row an earlier run may have sent: %+v after %d POSTs, want found by lookup", out, sc2.n.Load())
+	}
+}
+
 func TestSenderTimeoutIsRetried(t *testing.T) {
 	release := make(chan struct{})
 	slow := func(w http.ResponseWriter, r *http.Request) {
@@ -215,7 +248,7 @@ func TestSenderTimeoutIsRetried(t *testing.T) {
 	c, _ := NewClient(srv.URL, "k", "ua", srv.Client())
 	s := &Sender{API: c, Pacer: NewPacer(0, 1), Retries: 2, Timeout: 50 * time.Millisecond, CanRead: true,
 		Backoff: func(int) time.Duration { return 0 }}
-	out, err := s.Send(context.Background(), context.Background(), validRow())
+	out, err := s.Send(context.Background(), context.Background(), validRow(), false)
 	if err != nil || out.Status != StatusCreated || out.Attempts != 2 || s.Stats().Lookups != 1 {
 		t.Fatalf("outcome %+v, err %v, stats %+v", out, err, s.Stats())
 	}
@@ -234,7 +267,7 @@ func TestSenderStopsWaitingWhenInterrupted(t *testing.T) {
 		}
 		cancel()
 	}()
-	out, err := s.Send(ctx, context.Background(), validRow())
+	out, err := s.Send(ctx, context.Background(), validRow(), false)
 	if err != nil || out.Status != StatusNotAttempted || !strings.Contains(out.Err, "may exist in Topo") {
 		t.Fatalf("outcome %+v, err %v", out, err)
 	}

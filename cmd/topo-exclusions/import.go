@@ -48,6 +48,8 @@ type sendFlags struct {
 	retries, maxFailures int
 	timeout, grace       time.Duration
 	logFormat            string
+	journal, state       string
+	force                bool
 }
 
 func runImport(ctx context.Context, env *environment, args []string) error {
@@ -66,6 +68,9 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 	fs.IntVar(&sf.maxFailures, "max-failures", 0, "abort after this many rows failed (0: never)")
 	fs.DurationVar(&sf.grace, "grace", 15*time.Second, "on Ctrl-C or SIGTERM, how long requests in flight may finish")
 	fs.StringVar(&sf.logFormat, "log-format", "text", "log lines as text or json")
+	fs.StringVar(&sf.journal, "journal", "", "crash-safe record of what was sent, for resuming (default: beside the report, .journal)")
+	fs.StringVar(&sf.state, "state", "", "file of keys earlier runs imported: rows in it are exists without a request (for cron)")
+	fs.BoolVar(&sf.force, "force", false, "import again an input whose journal says it was imported to the end")
 	path, err := parseCommand(fs, args)
 	if err != nil {
 		return err
@@ -141,6 +146,14 @@ func sendFile(ctx context.Context, env *environment, path string, rf *readFlags,
 	if err != nil {
 		return err
 	}
+	dur, err := openDurable(env, path, rf, sf, log)
+	if errors.Is(err, errCompleted) {
+		return exitError(exitOK)
+	}
+	if err != nil {
+		return err
+	}
+	defer dur.close()
 	sess, err := openSession(env, "import", path, rf, log)
 	if err != nil {
 		return err
@@ -159,12 +172,19 @@ func sendFile(ctx context.Context, env *environment, path string, rf *readFlags,
 	im := &importer.Import{
 		Rows: sess.reader, Sender: sender, Recorder: sess.out.set,
 		Concurrency: sf.concurrency, MaxFailures: sf.maxFailures, Grace: sf.grace, Stopped: preflightErr,
+		Ledger: dur.ledger(), Known: dur.known(),
 	}
 	stopNotice := context.AfterFunc(ctx, func() {
 		log.Warn("interrupted: finishing requests in flight, then recording the rest as not_attempted (signal again to stop at once)")
 	})
 	runErr := im.Run(ctx, env.hard)
 	stopNotice()
+	if runErr == nil {
+		runErr = dur.journal.Complete(displayName(sess.out.reportPath))
+	}
+	if err := dur.close(); runErr == nil && err != nil {
+		runErr = err
+	}
 	if runErr != nil {
 		log.Error(runErr.Error())
 	}

@@ -87,12 +87,14 @@ func TestImportUnderFaultsCreatesNothingTwice(t *testing.T) {
 		name   string
 		key    string
 		unique bool
+		seed   uint64
 	}{
-		{"key that can read, server without uniqueness", topotest.DefaultToken, false},
-		{"write-only key, 409 settles retries", topotest.DefaultWriteOnlyToken, true},
+		{"key that can read, server without uniqueness", topotest.DefaultToken, false, 11},
+		{"the same, other faults", topotest.DefaultToken, false, 12},
+		{"write-only key, 409 settles retries", topotest.DefaultWriteOnlyToken, true, 13},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := topotest.NewServer(topotest.Options{FailAfterCommit: 0.2, ResetRate: 0.05, HTML502Rate: 0.02, Seed: 11, NotUnique: !tc.unique})
+			srv := topotest.NewServer(topotest.Options{FailAfterCommit: 0.2, ResetRate: 0.05, HTML502Rate: 0.02, Seed: tc.seed, NotUnique: !tc.unique})
 			defer srv.Close()
 			input := generated(t, 400)
 			res, rows, dir := importRun(t, srv, tc.key, input, "--retries", "8")
