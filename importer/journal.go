@@ -208,13 +208,14 @@ func (j *Journal) Unsure(num int) bool { return j.unsure[num] }
 // Resumed counts the rows earlier runs settled and left unsure.
 func (j *Journal) Resumed() (settled, unsure int) { return len(j.settled), len(j.unsure) }
 
-// Intent records, durably, that row num may be sent now.
-func (j *Journal) Intent(num int) error {
+// Intent notes that row num may be sent now, and returns a wait that
+// returns once the note is on disk.
+func (j *Journal) Intent(num int) (durable func() error) {
 	j.mu.Lock()
 	j.append(journalLine{Intent: num})
 	target := j.written
 	j.mu.Unlock()
-	return j.syncTo(target)
+	return func() error { return j.syncTo(target) }
 }
 
 // Record notes a row's final outcome (synced within SyncEvery).

@@ -23,8 +23,10 @@ type Ledger interface {
 	Settled(num int) (Outcome, bool)
 	// Unsure says an earlier run may have sent a row without an outcome.
 	Unsure(num int) bool
-	// Intent returns once it is durable that a row may be sent now.
-	Intent(num int) error
+	// Intent notes that a row may be sent, and returns a wait that
+	// returns once that note is durable: the row must not go out before.
+	// Intents noted ahead share one sync.
+	Intent(num int) (durable func() error)
 	// Record notes a row's final outcome.
 	Record(Outcome) error
 }
@@ -74,9 +76,10 @@ type Import struct {
 }
 
 type seqRow struct {
-	seq    int
-	row    Row
-	unsure bool
+	seq     int
+	row     Row
+	unsure  bool
+	durable func() error // the row's intent is on disk once this returns
 }
 
 type seqOutcome struct {
@@ -127,7 +130,9 @@ func (im *Import) Run(ctx, hard context.Context) error {
 		stop.set(im.Stopped)
 	}
 	slots := make(chan struct{}, window)
-	jobs := make(chan seqRow)
+	// Buffered, so that the intents of the rows queued here are written
+	// ahead and made durable by one sync.
+	jobs := make(chan seqRow, 4*max(im.Concurrency, 1))
 	results := make(chan seqOutcome, window)
 	// Row failures are outcomes and a refused key is a stop cause, so the
 	// only errors the group carries are the input's.
@@ -207,8 +212,12 @@ func (im *Import) route(ctx context.Context, seq int, row Row, stop *stopper, jo
 	if stop.err() != nil || ctx.Err() != nil {
 		return seqOutcome{seq, notSent(row, stop.err())}, true
 	}
-	unsure := im.Ledger != nil && im.Ledger.Unsure(row.Num)
-	jobs <- seqRow{seq, row, unsure}
+	job := seqRow{seq: seq, row: row}
+	if im.Ledger != nil {
+		job.unsure = im.Ledger.Unsure(row.Num)
+		job.durable = im.Ledger.Intent(row.Num)
+	}
+	jobs <- job
 	return seqOutcome{}, false
 }
 
@@ -253,8 +262,8 @@ func (im *Import) send(ctx, inflight context.Context, stop *stopper, j seqRow) O
 	if stop.err() != nil || ctx.Err() != nil {
 		return notSent(j.row, stop.err())
 	}
-	if im.Ledger != nil {
-		if err := im.Ledger.Intent(j.row.Num); err != nil {
+	if j.durable != nil {
+		if err := j.durable(); err != nil {
 			stop.set(err)
 			return notSent(j.row, err)
 		}

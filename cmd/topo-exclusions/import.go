@@ -26,14 +26,21 @@ action; running the failures file again finishes the job.
 
 The API key comes from TOPO_API_KEY or --token-file, never from a flag.
 
+A journal beside the report makes every run resumable: after a crash,
+kill -9 or Ctrl-C, run the same command again. Rows already settled are
+not sent again; rows that were in flight are looked up first. Rerunning a
+completed import does nothing (--force to import again).
+
 Examples:
   TOPO_API_KEY=... topo-exclusions import unsubscribes.csv
   topo-exclusions import --token-file ~/.topo-key --default-reason unsubscribed export.csv
   topo-exclusions import --log-format json --summary run.json --max-failures 50 nightly.csv
+  topo-exclusions import --state /var/lib/topo/optouts.state full-export.csv   # cron: only new rows
   topo-exclusions import --dry-run list.csv        # validate only, send nothing
 
-Exit codes: 0 every valid row created or already excluded; 1 some rows
-invalid or failed; 2 usage or setup error (nothing sent); 3 aborted (key
+Exit codes: 0 every valid row created or already excluded (or the input
+was already imported); 1 some rows invalid or failed; 2 usage or setup
+error, or another run holds the lock (nothing sent); 3 aborted (key
 refused, Topo unreachable, --max-failures reached); 130 interrupted.
 
 Flags:
