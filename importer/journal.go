@@ -236,6 +236,21 @@ func (j *Journal) Complete(report string) error {
 	return j.syncTo(target)
 }
 
+// Discard closes and removes a journal that holds nothing but its header:
+// a run that stopped at a setup error leaves no journal behind.
+func (j *Journal) Discard() error {
+	j.mu.Lock()
+	empty := j.written <= 1 && len(j.settled) == 0 && len(j.unsure) == 0
+	j.mu.Unlock()
+	err := j.Close()
+	if empty {
+		if rerr := os.Remove(j.path); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
 // Close syncs what is left and closes the file.
 func (j *Journal) Close() error {
 	if j.f == nil {

@@ -162,6 +162,16 @@ func (d *durable) known() importer.Known {
 	return d.state
 }
 
+// discard ends a run that stopped at a setup error: a journal it created
+// and never used is removed, then everything is closed.
+func (d *durable) discard() {
+	if d.journal != nil {
+		_ = d.journal.Discard()
+		d.journal = nil
+	}
+	_ = d.close()
+}
+
 // close syncs and closes everything, then releases the locks.
 func (d *durable) close() error {
 	var errs []error

@@ -248,8 +248,16 @@ func TestSetupErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := os.Stat(filepath.Join(dir, "names.report.csv")); !os.IsNotExist(err) {
-		t.Errorf("a setup error left a report behind: %v", err)
+	for _, left := range []string{"names.report.csv", "names.journal", "email-only.journal"} {
+		if _, err := os.Stat(filepath.Join(dir, left)); !os.IsNotExist(err) {
+			t.Errorf("a setup error left %s behind: %v", left, err)
+		}
+	}
+	if res := runBinaryEnv(t, dir, "", []string{"TOPO_API_KEY=k", "TOPO_BASE_URL=http://127.0.0.1:1"}, "import", "names.csv"); res.code != 2 {
+		t.Errorf("import of a file without a key column: exit %d", res.code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "names.journal")); !os.IsNotExist(err) {
+		t.Errorf("an import stopped by its header left a journal: %v", err)
 	}
 	if got := readFile(t, dir, "ok.csv"); got != "email,reason\na@b.co,other\n" {
 		t.Errorf("the input was changed: %q", got)

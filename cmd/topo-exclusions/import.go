@@ -163,6 +163,7 @@ func sendFile(ctx context.Context, env *environment, path string, rf *readFlags,
 	defer dur.close()
 	sess, err := openSession(env, "import", path, rf, log)
 	if err != nil {
+		dur.discard()
 		return err
 	}
 	defer sess.close()
