@@ -31,17 +31,12 @@ func NormalizeLinkedIn(s string) (string, error) {
 	} else {
 		rest = strings.TrimPrefix(rest, "//")
 	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
+	end := indexOf(rest, "/?#")
 	host, path := rest[:end], rest[end:]
 	if err := checkLinkedInHost(host); err != nil {
 		return "", err
 	}
-	if i := strings.IndexAny(path, "?#"); i >= 0 {
-		path = path[:i]
-	}
+	path = path[:indexOf(path, "?#")]
 	slug, err := profileSlug(path)
 	if err != nil {
 		return "", err
@@ -80,10 +75,26 @@ var notPeople = map[string]string{
 	"pulse": "an article", "events": "an event", "learning": "a course",
 }
 
+// indexOf is the index of the first byte of s in set, or len(s).
+func indexOf(s, set string) int {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(set, s[i]) >= 0 {
+			return i
+		}
+	}
+	return len(s)
+}
+
 // profileSlug finds <slug> in /in/<slug>, /m/in/<slug> or /mwlite/in/<slug>,
 // ignoring what follows it (/details/..., a locale, a trailing slash).
 func profileSlug(path string) (string, error) {
-	segs := strings.FieldsFunc(path, func(r rune) bool { return r == '/' })
+	var buf [8]string
+	segs := buf[:0]
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg != "" && len(segs) < len(buf) {
+			segs = append(segs, seg)
+		}
+	}
 	if len(segs) > 0 {
 		if first := strings.ToLower(segs[0]); first == "m" || first == "mwlite" {
 			segs = segs[1:]

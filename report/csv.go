@@ -6,7 +6,6 @@ package report
 import (
 	"bufio"
 	"io"
-	"strings"
 
 	"github.com/topo-io/topo-exclusions/importer"
 )
@@ -53,9 +52,21 @@ func (c *cellWriter) Flush() {
 // Error is the first error met writing.
 func (c *cellWriter) Error() error { return c.err }
 
+// special marks the bytes that make a cell need quotes.
+var special = [256]bool{',': true, '"': true, '\r': true, '\n': true}
+
+func needsQuotes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if special[s[i]] {
+			return true
+		}
+	}
+	return false
+}
+
 func appendCell(b []byte, s string) []byte {
 	guard := importer.NeedsGuard(s)
-	if !guard && !strings.ContainsAny(s, ",\"\r\n") {
+	if !guard && !needsQuotes(s) {
 		return append(b, s...)
 	}
 	b = append(b, '"')

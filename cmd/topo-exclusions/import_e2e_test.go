@@ -258,3 +258,41 @@ func TestImportSecondSignalStopsAtOnce(t *testing.T) {
 		t.Errorf("report after a second signal: %d rows, %v", len(recs)-1, statuses(recs[1:]))
 	}
 }
+
+// TestImportFlagsTakeEffect runs the flags that the other tests leave at
+// their defaults, and checks each did what --help says.
+func TestImportFlagsTakeEffect(t *testing.T) {
+	srv := topotest.NewServer(topotest.Options{Latency: 300 * time.Millisecond})
+	defer srv.Close()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "crm.txt")
+	os.WriteFile(in, []byte("Work E-mail|Why\nA@Example.com|unsubscribed\n"), 0o644)
+	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
+	args := []string{"import", "--map", "email=Work E-mail", "--map", "reason=Why", "--delimiter", "|",
+		"--encoding", "utf-8", "--burst", "2", "--retries", "1", "--journal", "custom.journal",
+		"--report", "r.csv", "--failures", "f.csv"}
+	// A timeout shorter than every answer: the key check gives up after
+	// --retries 1, that is two attempts, and nothing is sent.
+	res := runBinaryEnv(t, dir, "", env, append(args, "--timeout", "50ms", in)...)
+	rows := reportRows(t, dir, "r.csv")
+	if res.code != 3 || rows[0][1] != "not_attempted" || !strings.Contains(rows[0][10], "timed out (after 2 attempts)") {
+		t.Fatalf("--timeout 50ms: exit %d, rows %q\n%s", res.code, rows, res.stderr)
+	}
+	res = runBinaryEnv(t, dir, "", env, append(args, "--timeout", "10s", in)...)
+	rows = reportRows(t, dir, "r.csv")
+	if res.code != 0 || len(rows) != 1 || rows[0][1] != "created" || rows[0][3] != "a@example.com" || rows[0][5] != "UNSUBSCRIBED" {
+		t.Fatalf("exit %d, rows %q\n%s", res.code, rows, res.stderr)
+	}
+	if j := readFile(t, dir, "custom.journal"); !strings.Contains(j, `"i":2`) || !strings.Contains(j, `"done"`) {
+		t.Errorf("--journal: custom.journal lacks the intent or the completion:\n%s", j)
+	}
+}
+
+func TestMockServerFaultFlags(t *testing.T) {
+	url, key, _ := startMock(t, "--fail-rate", "1", "--latency", "1ms")
+	srv := &topotest.Server{URL: url}
+	res, rows, _ := importRun(t, srv, key, sample(t, "dashboard.csv"), "--retries", "0")
+	if res.code != 1 || statuses(rows)["failed"] != 7 || rows[0][8] != "503" {
+		t.Errorf("against --fail-rate 1: exit %d, statuses %v", res.code, statuses(rows))
+	}
+}
