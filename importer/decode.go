@@ -3,6 +3,7 @@ package importer
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
@@ -160,6 +161,11 @@ type fallback1252 struct {
 
 func (f *fallback1252) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
 	for nSrc < len(src) {
+		if n := asciiPrefix(src[nSrc:min(len(src), nSrc+len(dst)-nDst)]); n > 0 {
+			nDst += copy(dst[nDst:], src[nSrc:nSrc+n])
+			nSrc += n
+			continue
+		}
 		c := src[nSrc]
 		if c < utf8.RuneSelf {
 			if nDst >= len(dst) {
@@ -192,4 +198,14 @@ func (f *fallback1252) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, e
 		nSrc += size
 	}
 	return nDst, nSrc, nil
+}
+
+// asciiPrefix is the length of b's leading ASCII run, counted in whole
+// 8-byte words (the rest is left to the byte loop).
+func asciiPrefix(b []byte) int {
+	n := 0
+	for n+8 <= len(b) && binary.LittleEndian.Uint64(b[n:])&0x8080808080808080 == 0 {
+		n += 8
+	}
+	return n
 }

@@ -16,7 +16,6 @@ import (
 // strips that guard again. It implements gocsv.CSVWriter.
 type cellWriter struct {
 	w   *bufio.Writer
-	buf []byte
 	err error
 }
 
@@ -26,19 +25,24 @@ func newCellWriter(w io.Writer) *cellWriter {
 
 // Write writes one record.
 func (c *cellWriter) Write(cells []string) error {
-	if c.err != nil {
-		return c.err
-	}
-	b := c.buf[:0]
+	b := c.begin()
 	for i, s := range cells {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendCell(b, s)
 	}
-	b = append(b, '\n')
-	c.buf = b
-	_, c.err = c.w.Write(b)
+	return c.end(b)
+}
+
+// begin returns the writer's free buffer to append one record to; end
+// writes it out, without a copy when it fitted.
+func (c *cellWriter) begin() []byte { return c.w.AvailableBuffer() }
+
+func (c *cellWriter) end(b []byte) error {
+	if c.err == nil {
+		_, c.err = c.w.Write(append(b, '\n'))
+	}
 	return c.err
 }
 

@@ -18,34 +18,34 @@ var Columns = []string{
 // with normalised values where the row had them and the input's own where
 // it did not (so an invalid cell shows as it was written).
 type Writer struct {
-	out   *cellWriter
-	cells []string
+	out *cellWriter
 }
 
 // NewWriter writes the header to w and returns a Writer for the rows.
 func NewWriter(w io.Writer) (*Writer, error) {
-	rw := &Writer{out: newCellWriter(w), cells: make([]string, len(Columns))}
+	rw := &Writer{out: newCellWriter(w)}
 	return rw, rw.out.Write(Columns)
 }
 
 // Write adds one row's outcome.
 func (w *Writer) Write(o importer.Outcome) error {
 	r := o.Row
-	c := w.cells
-	c[0] = strconv.Itoa(r.Num)
-	c[1] = string(o.Status)
-	c[2] = o.ID
-	c[3] = either(r.Norm.Email, r.Raw.Email)
-	c[4] = either(r.Norm.LinkedInURL, r.Raw.LinkedInURL)
-	c[5] = either(r.Norm.Reason, r.Raw.Reason)
-	c[6] = either(r.Norm.Message, r.Raw.Message)
-	c[7] = either(r.Norm.Until, r.Raw.Until)
-	c[8] = positive(o.HTTPStatus)
-	c[9] = o.ErrorType
-	c[10] = o.Err
-	c[11] = o.RequestID
-	c[12] = positive(o.Attempts)
-	return w.out.Write(c)
+	b := w.out.begin()
+	b = strconv.AppendInt(b, int64(r.Num), 10)
+	for _, cell := range [...]string{
+		string(o.Status), o.ID,
+		either(r.Norm.Email, r.Raw.Email), either(r.Norm.LinkedInURL, r.Raw.LinkedInURL),
+		either(r.Norm.Reason, r.Raw.Reason), either(r.Norm.Message, r.Raw.Message),
+		either(r.Norm.Until, r.Raw.Until),
+	} {
+		b = appendCell(append(b, ','), cell)
+	}
+	b = appendPositive(append(b, ','), o.HTTPStatus)
+	for _, cell := range [...]string{o.ErrorType, o.Err, o.RequestID} {
+		b = appendCell(append(b, ','), cell)
+	}
+	b = appendPositive(append(b, ','), o.Attempts)
+	return w.out.end(b)
 }
 
 // Flush writes out buffered rows; call it at the end, and whenever the
@@ -62,9 +62,9 @@ func either(norm, raw string) string {
 	return strings.TrimSpace(raw)
 }
 
-func positive(n int) string {
+func appendPositive(b []byte, n int) []byte {
 	if n <= 0 {
-		return ""
+		return b
 	}
-	return strconv.Itoa(n)
+	return strconv.AppendInt(b, int64(n), 10)
 }
