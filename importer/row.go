@@ -22,11 +22,13 @@ const (
 	StatusExists       Status = "exists"
 	StatusFailed       Status = "failed"
 	StatusNotAttempted Status = "not_attempted"
+	// StatusWouldCreate is plan's word for a valid row Topo does not have.
+	StatusWouldCreate Status = "would_create"
 )
 
 // Statuses lists every status in the order summaries show them.
 var Statuses = []Status{
-	StatusValid, StatusInvalid, StatusDuplicate,
+	StatusValid, StatusInvalid, StatusDuplicate, StatusWouldCreate,
 	StatusCreated, StatusExists, StatusFailed, StatusNotAttempted,
 }
 

@@ -22,11 +22,18 @@ type API interface {
 type AuthError struct {
 	Status  int
 	Message string
+	// Scope is the scope a 403 says is missing; exclusions:write when
+	// empty.
+	Scope string
 }
 
 func (e *AuthError) Error() string {
 	if e.Status == http.StatusForbidden {
-		return fmt.Sprintf("Topo refused the API key's scope (403: %s): the key needs exclusions:write", e.Message)
+		scope := e.Scope
+		if scope == "" {
+			scope = "exclusions:write"
+		}
+		return fmt.Sprintf("Topo refused the API key's scope (403: %s): the key needs %s", e.Message, scope)
 	}
 	return fmt.Sprintf("Topo refused the API key (401: %s): check TOPO_API_KEY or --token-file", e.Message)
 }
@@ -93,6 +100,8 @@ func (s *Sender) Send(ctx, inflight context.Context, row Row, unsure bool) (Outc
 			case found:
 				// Found after an attempt that went unanswered: ours.
 				return settled(out, StatusCreated, id, Response{}), nil
+			case look != nil && look.v == fatal:
+				return failed(out, *look), &AuthError{Status: look.resp.Status, Message: look.resp.Message, Scope: "exclusions:read"}
 			case look != nil:
 				// Sending blind could create the record twice: ask again.
 				last = *look
@@ -194,6 +203,11 @@ func (s *Sender) lookup(ctx, inflight context.Context, row Row) (id string, foun
 	if value == "" {
 		field, value = FieldLinkedInURL, row.Norm.LinkedInURL
 	}
+	return s.find(ctx, inflight, field, value)
+}
+
+// find is one paced lookup of one key.
+func (s *Sender) find(ctx, inflight context.Context, field Field, value string) (id string, found bool, failed *attempt) {
 	if err := s.Pacer.Wait(ctx); err != nil {
 		return "", false, &attempt{err: err, v: ambiguous}
 	}
@@ -208,12 +222,67 @@ func (s *Sender) lookup(ctx, inflight context.Context, row Row) (id string, foun
 		s.throttled.Add(1)
 		s.Pacer.Throttled(resp.Limit)
 		return "", false, &attempt{resp: resp, v: retry}
+	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
+		return "", false, &attempt{resp: resp, v: fatal}
 	case resp.Status != http.StatusOK || resp.BadBody:
 		s.Pacer.Accepted()
 		return "", false, &attempt{resp: resp, v: ambiguous}
 	}
 	s.Pacer.Accepted()
 	return id, found, nil
+}
+
+// Check answers, without writing anything, whether Topo already has the
+// row under its email or its LinkedIn URL: exists (with the id) or
+// would_create. It is what plan sends instead of creating.
+func (s *Sender) Check(ctx, inflight context.Context, row Row) (Outcome, error) {
+	out := Outcome{Row: row}
+	keys := []struct {
+		field Field
+		value string
+	}{{FieldEmail, row.Norm.Email}, {FieldLinkedInURL, row.Norm.LinkedInURL}}
+	for _, k := range keys {
+		if k.value == "" {
+			continue
+		}
+		var last attempt
+		for n := 0; ; n++ {
+			if n > 0 {
+				if s.pause(ctx, n, last) != nil {
+					return interrupted(out, false), nil
+				}
+			}
+			id, found, look := s.find(ctx, inflight, k.field, k.value)
+			if look == nil && found {
+				out.Status, out.ID, out.HTTPStatus = StatusExists, id, http.StatusOK
+				return out, nil
+			}
+			if look == nil {
+				break // not under this key
+			}
+			last = *look
+			if ctx.Err() != nil {
+				return interrupted(out, false), nil
+			}
+			if last.v == fatal {
+				return failed(out, last), &AuthError{Status: last.resp.Status, Message: last.resp.Message, Scope: "exclusions:read"}
+			}
+			if n >= s.Retries {
+				return failed(out, last), nil
+			}
+			s.retries.Add(1)
+		}
+	}
+	out.Status = StatusWouldCreate
+	return out, nil
+}
+
+// Planner is the RowSender of plan: it checks rows instead of sending them.
+type Planner struct{ *Sender }
+
+// Send checks the row; nothing is written to Topo.
+func (p Planner) Send(ctx, inflight context.Context, row Row, _ bool) (Outcome, error) {
+	return p.Check(ctx, inflight, row)
 }
 
 func settled(out Outcome, status Status, id string, resp Response) Outcome {

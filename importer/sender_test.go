@@ -288,3 +288,37 @@ func TestNewClientRefusesPlainHTTP(t *testing.T) {
 		t.Error("an empty key was accepted")
 	}
 }
+
+func TestCheckWritesNothing(t *testing.T) {
+	tests := []struct {
+		name   string
+		lookup http.HandlerFunc
+		status Status
+		id     string
+		fatal  bool
+	}{
+		{"found", answer(200, found), StatusExists, "id-found", false},
+		{"absent", answer(200, none), StatusWouldCreate, "", false},
+		{"no read scope", answer(403, `{"status_code":403,"type":"UnauthorizedIssue","message":"scope"}`), StatusFailed, "", true},
+		{"lookups keep failing", answer(502, "<html>"), StatusFailed, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := &script{posts: []http.HandlerFunc{answer(500, "")}, lookup: tt.lookup}
+			srv := httptest.NewServer(sc)
+			defer srv.Close()
+			c, _ := NewClient(srv.URL, "k", "ua", srv.Client())
+			s := &Sender{API: c, Pacer: NewPacer(0, 1), Retries: 2, Timeout: time.Second, CanRead: true, Backoff: func(int) time.Duration { return 0 }}
+			row := validRow()
+			row.Norm.LinkedInURL = "https://www.linkedin.com/in/a"
+			out, err := Planner{s}.Send(context.Background(), context.Background(), row, false)
+			var auth *AuthError
+			if out.Status != tt.status || out.ID != tt.id || tt.fatal != errors.As(err, &auth) || sc.n.Load() != 0 {
+				t.Errorf("%s %q err %v after %d POSTs", out.Status, out.ID, err, sc.n.Load())
+			}
+			if tt.fatal && !strings.Contains(err.Error(), "exclusions:read") {
+				t.Errorf("the error does not name the read scope: %v", err)
+			}
+		})
+	}
+}

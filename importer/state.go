@@ -21,12 +21,13 @@ import (
 // journal's rhythm in between): a crash mid-write leaves a partial last
 // record, which loading drops.
 type State struct {
-	path string
-	mu   sync.Mutex
-	f    *os.File
-	w    *bufio.Writer
-	set  *KeySet
-	err  error
+	path     string
+	mu       sync.Mutex
+	f        *os.File
+	w        *bufio.Writer
+	set      *KeySet
+	err      error
+	readOnly bool
 }
 
 var stateMagic = [16]byte{'T', 'O', 'P', 'O', 'X', 'S', 'T', 'A', 'T', 'E', '1', '\n'}
@@ -46,6 +47,21 @@ func OpenState(path string) (*State, error) {
 	return s, nil
 }
 
+// ReadState loads the state file at path to answer Has, and never writes
+// to it (plan uses it beside a running import). Add is a no-op.
+func ReadState(path string) (*State, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s := &State{path: path, set: NewKeySet(), readOnly: true}
+	if _, err := s.read(f); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 func (s *State) load() error {
 	st, err := s.f.Stat()
 	if err != nil {
@@ -58,19 +74,32 @@ func (s *State) load() error {
 		}
 		return err
 	}
-	r := bufio.NewReaderSize(s.f, 64<<10)
+	size, err := s.read(s.f)
+	if err != nil {
+		return err
+	}
+	if err := s.f.Truncate(size); err != nil {
+		return err
+	}
+	_, err = s.f.Seek(size, io.SeekStart)
+	return err
+}
+
+// read loads the keys and returns the length of the whole records read.
+func (s *State) read(f io.Reader) (int64, error) {
+	r := bufio.NewReaderSize(f, 64<<10)
 	var magic [16]byte
 	if _, err := io.ReadFull(r, magic[:]); err != nil || magic != stateMagic {
-		return fmt.Errorf("%s is not a topo-exclusions state file", s.path)
+		return 0, fmt.Errorf("%s is not a topo-exclusions state file", s.path)
 	}
 	size := int64(len(magic))
 	var rec [8]byte
 	for {
 		if _, err := io.ReadFull(r, rec[:]); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				break // a partial last record is a crash's: dropped below
+				break // a partial last record is a crash's: dropped by load
 			}
-			return err
+			return 0, err
 		}
 		size += 8
 		if h := binary.LittleEndian.Uint64(rec[:]); h != 0 {
@@ -79,11 +108,7 @@ func (s *State) load() error {
 			}
 		}
 	}
-	if err := s.f.Truncate(size); err != nil {
-		return err
-	}
-	_, err = s.f.Seek(size, io.SeekStart)
-	return err
+	return size, nil
 }
 
 // stateHash is stable across runs and machines (FNV-1a), unlike the
@@ -118,6 +143,9 @@ func (s *State) Has(r Row) bool {
 
 // Add remembers the row's keys.
 func (s *State) Add(r Row) error {
+	if s.readOnly {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, k := range rowKeys(r) {
@@ -137,6 +165,9 @@ func (s *State) Add(r Row) error {
 
 // Sync makes what was added durable.
 func (s *State) Sync() error {
+	if s.readOnly {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err == nil {
@@ -150,6 +181,9 @@ func (s *State) Sync() error {
 
 // Close syncs and closes the file.
 func (s *State) Close() error {
+	if s.readOnly {
+		return nil
+	}
 	err := s.Sync()
 	if cerr := s.f.Close(); err == nil {
 		err = cerr

@@ -20,9 +20,9 @@ type Progress interface {
 
 // tally counts outcomes for progress displays.
 type tally struct {
-	mu                                sync.Mutex
-	done, created, exists, failed, na int
-	start                             time.Time
+	mu                                       sync.Mutex
+	done, created, exists, failed, na, would int
+	start                                    time.Time
 }
 
 func (t *tally) add(o importer.Outcome) {
@@ -38,6 +38,8 @@ func (t *tally) add(o importer.Outcome) {
 		t.failed++
 	case importer.StatusNotAttempted:
 		t.na++
+	case importer.StatusWouldCreate:
+		t.would++
 	}
 }
 
@@ -125,6 +127,6 @@ func (tk *Ticker) line() {
 		rate = float64(tk.t.done) / elapsed
 	}
 	tk.log.Info("progress", "rows", tk.t.done, "total", tk.total, "created", tk.t.created,
-		"exists", tk.t.exists, "failed", tk.t.failed, "not_attempted", tk.t.na,
+		"exists", tk.t.exists, "failed", tk.t.failed, "not_attempted", tk.t.na, "would_create", tk.t.would,
 		"rows_per_second", float64(int(rate*10))/10)
 }

@@ -100,7 +100,10 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "%s: %s rows (%s, delimiter %s) in %.1fs: %s\n",
 		s.Command, group(s.Rows), s.Encoding, delim, s.ElapsedSeconds, strings.Join(parts, ", "))
-	if s.Send != nil {
+	if s.Command == "plan" {
+		fmt.Fprintf(&b, "plan:     would create %s, already excluded %s, invalid %s\n",
+			group(s.Counts[importer.StatusWouldCreate]), group(s.Counts[importer.StatusExists]), group(s.Counts[importer.StatusInvalid]))
+	} else if s.Send != nil {
 		fmt.Fprintf(&b, "sent:     %s requests (%.1f/s), %s retries, %s answered 429, %s lookups\n",
 			group(int(s.Send.Requests)), s.Send.RequestsPerSecond, group(int(s.Send.Retries)),
 			group(int(s.Send.Throttled)), group(int(s.Send.Lookups)))

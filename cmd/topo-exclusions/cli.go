@@ -21,6 +21,7 @@ Usage:
   topo-exclusions validate [flags] FILE    check a list, send nothing
   topo-exclusions import [flags] FILE      check a list and send it to Topo
   topo-exclusions import --dry-run FILE    the same as validate
+  topo-exclusions plan [flags] FILE        ask Topo which rows it already has; write nothing
   topo-exclusions mock-server [flags]      serve a local stand-in for Topo's API
   topo-exclusions version                  print the version and build info
 
@@ -52,6 +53,8 @@ func run(ctx, hard context.Context, args []string, stdin io.Reader, stdout, stde
 		err = runValidate(ctx, env, "validate", rest)
 	case "import":
 		err = runImport(ctx, env, rest)
+	case "plan":
+		err = runPlan(ctx, env, rest)
 	case "mock-server":
 		err = runMockServer(ctx, env, rest)
 	case "version", "--version":
@@ -60,7 +63,7 @@ func run(ctx, hard context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprint(stdout, topUsage)
 		return exitOK
 	default:
-		err = usagef("unknown command %q (want validate, import, mock-server or version; see --help)", cmd)
+		err = usagef("unknown command %q (want validate, import, plan, mock-server or version; see --help)", cmd)
 	}
 	var done exitError
 	if errors.As(err, &done) {

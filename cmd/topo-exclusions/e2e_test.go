@@ -281,7 +281,7 @@ func TestDefaultReportPaths(t *testing.T) {
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"validate", "--help"}, {"import", "--help"}, {"mock-server", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"validate", "--help"}, {"import", "--help"}, {"plan", "--help"}, {"mock-server", "--help"}} {
 		res := runBinary(t, "", "", args...)
 		if res.code != 0 || !strings.Contains(res.stdout, "Usage") {
 			t.Errorf("%v: exit %d, stdout %q", args, res.code, res.stdout)

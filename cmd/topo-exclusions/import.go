@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"log/slog"
 	"math"
 	"net/http"
@@ -64,19 +65,11 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 	var rf readFlags
 	var sf sendFlags
 	rf.register(fs)
+	sf.register(fs)
 	fs.BoolVar(&sf.dryRun, "dry-run", false, "validate and report only; send nothing (the same as validate)")
-	fs.StringVar(&sf.baseURL, "base-url", envOr("TOPO_BASE_URL", "https://api.topo.io"), "Topo API `URL` (env TOPO_BASE_URL); plain http only to loopback")
-	fs.StringVar(&sf.tokenFile, "token-file", "", "read the API key from `path` (default: env TOPO_API_KEY)")
-	fs.Float64Var(&sf.rate, "rate", 5, "requests per second at most (0: as fast as Topo allows); lowered on 429s")
-	fs.IntVar(&sf.burst, "burst", 1, "requests that may go at once above --rate")
-	fs.IntVar(&sf.concurrency, "concurrency", 4, "requests in flight at most")
-	fs.IntVar(&sf.retries, "retries", 5, "times a row is sent again after a 429, 5xx, reset or timeout")
-	fs.DurationVar(&sf.timeout, "timeout", 30*time.Second, "limit for each request")
 	fs.IntVar(&sf.maxFailures, "max-failures", 0, "abort after this many rows failed (0: never)")
 	fs.DurationVar(&sf.grace, "grace", 15*time.Second, "on Ctrl-C or SIGTERM, how long requests in flight may finish")
-	fs.StringVar(&sf.logFormat, "log-format", "text", "log lines as text or json")
 	fs.StringVar(&sf.journal, "journal", "", "crash-safe record of what was sent, for resuming (default: beside the report, .journal)")
-	fs.StringVar(&sf.state, "state", "", "file of keys earlier runs imported: rows in it are exists without a request (for cron)")
 	fs.BoolVar(&sf.force, "force", false, "import again an input whose journal says it was imported to the end")
 	path, err := parseCommand(fs, args)
 	if err != nil {
@@ -86,6 +79,19 @@ func runImport(ctx context.Context, env *environment, args []string) error {
 		return checkFile(ctx, env, "import --dry-run", path, &rf)
 	}
 	return sendFile(ctx, env, path, &rf, &sf)
+}
+
+// register adds the flags of every command that talks to Topo.
+func (sf *sendFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&sf.baseURL, "base-url", envOr("TOPO_BASE_URL", "https://api.topo.io"), "Topo API `URL` (env TOPO_BASE_URL); plain http only to loopback")
+	fs.StringVar(&sf.tokenFile, "token-file", "", "read the API key from `path` (default: env TOPO_API_KEY)")
+	fs.Float64Var(&sf.rate, "rate", 5, "requests per second at most (0: as fast as Topo allows); lowered on 429s")
+	fs.IntVar(&sf.burst, "burst", 1, "requests that may go at once above --rate")
+	fs.IntVar(&sf.concurrency, "concurrency", 4, "requests in flight at most")
+	fs.IntVar(&sf.retries, "retries", 5, "times a request is made again after a 429, 5xx, reset or timeout")
+	fs.DurationVar(&sf.timeout, "timeout", 30*time.Second, "limit for each request")
+	fs.StringVar(&sf.logFormat, "log-format", "text", "log lines as text or json")
+	fs.StringVar(&sf.state, "state", "", "file of keys earlier runs imported: rows in it are exists without a request (for cron)")
 }
 
 func envOr(name, def string) string {
@@ -147,9 +153,7 @@ func sendFile(ctx context.Context, env *environment, path string, rf *readFlags,
 		return err
 	}
 	log := env.logger(rf.quiet, sf.logFormat)
-	client, err := importer.NewClient(sf.baseURL, key, "topo-exclusions/"+version, &http.Client{
-		Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: sf.concurrency * 2, ForceAttemptHTTP2: true},
-	})
+	client, err := sf.client(key)
 	if err != nil {
 		return err
 	}
@@ -207,6 +211,14 @@ func sendFile(ctx context.Context, env *environment, path string, rf *readFlags,
 		sess.out.summary().Send.FinalRate = r
 	}
 	return sess.finish(env, log, elapsed, sendExitCode(sess.out.summary(), runErr), runErr)
+}
+
+// client builds the API client, with a connection pool sized to the
+// concurrency.
+func (sf *sendFlags) client(key string) (*importer.Client, error) {
+	return importer.NewClient(sf.baseURL, key, "topo-exclusions/"+version, &http.Client{
+		Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: sf.concurrency * 2, ForceAttemptHTTP2: true},
+	})
 }
 
 // sendExitCode maps how an import ended to its exit code.
