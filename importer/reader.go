@@ -38,18 +38,27 @@ type Options struct {
 
 // Info describes how the input was read.
 type Info struct {
+	// Encoding is the text encoding, or "xlsx" for a workbook.
 	Encoding  Encoding
 	Delimiter byte
+	// Sheet is the worksheet read, for a workbook.
+	Sheet string
 	// Columns maps each field found to its header, as written.
 	Columns map[Field]string
 	// Ignored lists headers no field claims.
 	Ignored []string
 }
 
+// recordSource yields the records of a list: a CSV scanner or a sheet.
+type recordSource interface {
+	next() (record, bool, error)
+}
+
 // Reader streams the rows of a suppression list, each one validated.
 type Reader struct {
 	dec      decoded
-	scan     *scanner
+	src      recordSource
+	sheet    *sheetSource // when reading a workbook
 	cols     columns
 	validate *Validator
 	info     Info
@@ -63,6 +72,25 @@ func NewReader(r io.Reader, opt Options) (*Reader, error) {
 	if enc == "" {
 		enc = EncodingAuto
 	}
+	v, err := validatorFor(opt)
+	if err != nil {
+		return nil, err
+	}
+	dec := decode(r, enc)
+	delim, err := delimiter(dec, opt.Delimiter)
+	if err != nil {
+		return nil, err
+	}
+	rd := &Reader{dec: dec, src: newScanner(dec.r, delim, 1), validate: v}
+	rd.info = Info{Encoding: dec.encoding, Delimiter: delim}
+	if err := rd.readHeader(opt); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// validatorFor checks the options every reader shares.
+func validatorFor(opt Options) (*Validator, error) {
 	var defReason string
 	if opt.DefaultReason != "" {
 		var err error
@@ -74,39 +102,46 @@ func NewReader(r io.Reader, opt Options) (*Reader, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	dec := decode(r, enc)
-	delim, err := delimiter(dec, opt.Delimiter)
-	if err != nil {
-		return nil, err
-	}
-	rd := &Reader{dec: dec, scan: newScanner(dec.r, delim, 1), validate: NewValidator(defReason, now)}
-	header, ok, err := rd.scan.next()
+	return NewValidator(defReason, now), nil
+}
+
+// readHeader reads the first record and maps its columns.
+func (rd *Reader) readHeader(opt Options) error {
+	header, ok, err := rd.src.next()
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("reading the header: %w", err)
+		return fmt.Errorf("reading the header: %w", err)
 	case !ok:
-		return nil, setupErrorf("the file is empty: it needs a header row (email, linkedin_url, reason, message, until)")
+		return setupErrorf("the file is empty: it needs a header row (email, linkedin_url, reason, message, until)")
 	case header.err != nil:
-		return nil, setupErrorf("header row %d: %v", header.row, header.err)
+		return setupErrorf("header row %d: %v", header.row, header.err)
 	}
 	names := append([]string(nil), header.fields...)
 	if rd.cols, err = mapHeader(names, opt.Map); err != nil {
-		return nil, &SetupError{Err: err}
+		return &SetupError{Err: err}
 	}
-	if !rd.cols.has(FieldReason) && defReason == "" {
-		return nil, setupErrorf("no reason column: add one or pass --default-reason (for example --default-reason unsubscribed)")
+	if !rd.cols.has(FieldReason) && rd.validate.DefaultReason == "" {
+		return setupErrorf("no reason column: add one or pass --default-reason (for example --default-reason unsubscribed)")
 	}
-	rd.info = Info{Encoding: dec.encoding, Delimiter: delim, Columns: map[Field]string{}, Ignored: rd.cols.unknown}
+	rd.info.Columns, rd.info.Ignored = map[Field]string{}, rd.cols.unknown
 	for f, i := range rd.cols.index {
 		if i >= 0 {
 			rd.info.Columns[Field(f)] = strings.TrimSpace(names[i])
 		}
 	}
-	return rd, nil
+	return nil
 }
 
 // Info says how the input is being read.
 func (r *Reader) Info() Info { return r.info }
+
+// Close releases what a workbook reader holds (temporary files).
+func (r *Reader) Close() error {
+	if r.sheet != nil {
+		return r.sheet.close()
+	}
+	return nil
+}
 
 // FallbackBytes counts bytes of a UTF-8 input that were not UTF-8 and were
 // read as Windows-1252.
@@ -129,7 +164,7 @@ func (r *Reader) Next() (Row, error) {
 
 // read returns the next row checked on its own, before deduplication.
 func (r *Reader) read() (Row, error) {
-	rec, ok, err := r.scan.next()
+	rec, ok, err := r.src.next()
 	if err != nil {
 		return Row{}, fmt.Errorf("reading row %d: %w", rec.row, err)
 	}
@@ -140,7 +175,8 @@ func (r *Reader) read() (Row, error) {
 	if rec.err != nil {
 		return Row{Num: rec.row, Raw: r.raw, Status: StatusInvalid, Err: "malformed row: " + rec.err.Error()}, nil
 	}
-	if len(rec.fields) != r.cols.width {
+	// A sheet leaves trailing empty cells out; only CSV has a fixed width.
+	if r.sheet == nil && len(rec.fields) != r.cols.width {
 		return Row{Num: rec.row, Raw: r.raw, Status: StatusInvalid, Err: fmt.Sprintf(
 			"malformed row: %d fields where the header has %d (a value with an unquoted %s?)",
 			len(rec.fields), r.cols.width, delimiterWord(r.info.Delimiter))}, nil
@@ -171,6 +207,9 @@ func (r *Reader) fill(rec []string) {
 	r.raw = Fields{
 		Email: cell(FieldEmail), LinkedInURL: cell(FieldLinkedInURL), Reason: cell(FieldReason),
 		Message: cell(FieldMessage), Until: cell(FieldUntil),
+	}
+	if r.sheet != nil {
+		r.raw.Until = r.sheet.date(r.raw.Until)
 	}
 	if strings.TrimSpace(r.raw.Reason) == "" {
 		// Also for malformed rows, so the failures file carries the reason

@@ -16,7 +16,8 @@ type Summary struct {
 	Command   string                  `json:"command"`
 	Input     string                  `json:"input"`
 	Encoding  string                  `json:"encoding"`
-	Delimiter string                  `json:"delimiter"`
+	Delimiter string                  `json:"delimiter,omitempty"`
+	Sheet     string                  `json:"sheet,omitempty"`
 	Rows      int                     `json:"rows"`
 	Counts    map[importer.Status]int `json:"counts"`
 	Report    string                  `json:"report"`
@@ -94,12 +95,15 @@ func (s *Summary) WriteText(w io.Writer) error {
 		}
 	}
 	var b strings.Builder
-	delim := s.Delimiter
-	if delim != "tab" {
-		delim = fmt.Sprintf("%q", delim)
+	how := fmt.Sprintf("%s, delimiter %q", s.Encoding, s.Delimiter)
+	switch {
+	case s.Sheet != "":
+		how = fmt.Sprintf("%s, sheet %q", s.Encoding, s.Sheet)
+	case s.Delimiter == "tab":
+		how = s.Encoding + ", delimiter tab"
 	}
-	fmt.Fprintf(&b, "%s: %s rows (%s, delimiter %s) in %.1fs: %s\n",
-		s.Command, group(s.Rows), s.Encoding, delim, s.ElapsedSeconds, strings.Join(parts, ", "))
+	fmt.Fprintf(&b, "%s: %s rows (%s) in %.1fs: %s\n",
+		s.Command, group(s.Rows), how, s.ElapsedSeconds, strings.Join(parts, ", "))
 	if s.Command == "plan" {
 		fmt.Fprintf(&b, "plan:     would create %s, already excluded %s, invalid %s\n",
 			group(s.Counts[importer.StatusWouldCreate]), group(s.Counts[importer.StatusExists]), group(s.Counts[importer.StatusInvalid]))

@@ -4,12 +4,16 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/topo-io/topo-exclusions/importer/topotest"
 	"github.com/topo-io/topo-exclusions/internal/listgen"
@@ -130,4 +134,43 @@ func BenchmarkImportPacing(b *testing.B) {
 			b.ReportMetric(throttled*100, "%-429")
 		})
 	}
+}
+
+// BenchmarkValidateWorkbook validates a generated workbook of
+// TOPO_BENCH_XLSX_ROWS rows (default 200,000) with the binary and reports
+// rows/s and peak RSS: excelize streams the sheet but keeps the shared
+// strings table in memory, so memory grows with the distinct strings.
+func BenchmarkValidateWorkbook(b *testing.B) {
+	n := 200_000
+	if v, err := strconv.Atoi(os.Getenv("TOPO_BENCH_XLSX_ROWS")); err == nil && v > 0 {
+		n = v
+	}
+	dir := b.TempDir()
+	book := filepath.Join(dir, "big.xlsx")
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sw.SetRow("A1", []any{"email", "linkedin_url", "reason", "message", "until"})
+	for i := 2; i <= n+1; i++ {
+		cell, _ := excelize.CoordinatesToCellName(1, i)
+		sw.SetRow(cell, []any{fmt.Sprintf("person.%d@example%d.com", i, i%97), "", "unsubscribed", "imported from CRM", ""})
+	}
+	if err := sw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.SaveAs(book); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	var elapsed time.Duration
+	var peak int64
+	for b.Loop() {
+		d, rss := runMeasured(b, binary, "validate", "--report", filepath.Join(dir, "r.csv"), "--failures", filepath.Join(dir, "f.csv"), book)
+		elapsed += d
+		peak = max(peak, rss)
+	}
+	b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "rows/s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
 }

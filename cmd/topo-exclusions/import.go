@@ -254,8 +254,8 @@ func newProgress(env *environment, log *slog.Logger, quiet bool, total int) repo
 // countRows counts the data rows of a file for the progress display, in a
 // quick pass of the scanner alone; -1 for standard input or on any error.
 func countRows(path string, rf *readFlags) int {
-	if path == "-" {
-		return -1
+	if path == "-" || importer.IsWorkbook(path) {
+		return -1 // a workbook would cost a second full parse
 	}
 	opt, err := rf.options()
 	if err != nil {

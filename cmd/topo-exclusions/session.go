@@ -29,22 +29,18 @@ func openSession(env *environment, command, path string, rf *readFlags, log *slo
 	if err != nil {
 		return nil, err
 	}
-	in, err := openInput(env, path)
+	in, rd, err := openReader(env, path, rf, opt)
 	if err != nil {
 		return nil, err
 	}
-	rd, err := importer.NewReader(in, opt)
-	if err != nil {
-		in.Close()
-		return nil, fmt.Errorf("%s: %w", displayName(path), err)
-	}
 	if err := out.open(env, report.NewSummary(command, displayName(path))); err != nil {
+		rd.Close()
 		in.Close()
 		return nil, err
 	}
 	info := rd.Info()
 	s := out.summary()
-	s.Encoding, s.Delimiter = string(info.Encoding), report.DelimiterName(info.Delimiter)
+	s.Encoding, s.Delimiter, s.Sheet = string(info.Encoding), report.DelimiterName(info.Delimiter), info.Sheet
 	if len(info.Ignored) > 0 {
 		warn(log, s, fmt.Sprintf("ignoring columns %s", strings.Join(info.Ignored, ", ")))
 	}
@@ -68,7 +64,32 @@ func (s *session) finish(env *environment, log *slog.Logger, elapsed time.Durati
 
 func (s *session) close() {
 	s.out.close()
+	s.reader.Close()
 	s.in.Close()
+}
+
+// openReader opens a workbook by its path, or any other input as text.
+func openReader(env *environment, path string, rf *readFlags, opt importer.Options) (io.ReadCloser, *importer.Reader, error) {
+	if path != "-" && importer.IsWorkbook(path) {
+		rd, err := importer.OpenWorkbook(path, rf.sheet, opt)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return nopCloser{strings.NewReader("")}, rd, nil
+	}
+	if rf.sheet != "" {
+		return nil, nil, usagef("--sheet is for .xlsx and .xlsm workbooks")
+	}
+	in, err := openInput(env, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	rd, err := importer.NewReader(in, opt)
+	if err != nil {
+		in.Close()
+		return nil, nil, fmt.Errorf("%s: %w", displayName(path), err)
+	}
+	return in, rd, nil
 }
 
 func warn(log *slog.Logger, s *report.Summary, msg string) {

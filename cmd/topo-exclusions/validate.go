@@ -16,14 +16,16 @@ import (
 
 const validateUsage = `Usage: topo-exclusions validate [flags] FILE
 
-Reads FILE (or - for standard input), normalises and checks every row, and
-writes a per-row report and a failures file. Nothing is sent; no API key is
+Reads FILE (a CSV or tab-separated file, an .xlsx/.xlsm workbook, or - for
+standard input), normalises and checks every row, and writes a per-row
+report and a failures file (CSV, whatever the input). Nothing is sent; no API key is
 needed. 'import --dry-run' does the same.
 
 Examples:
   topo-exclusions validate unsubscribes.csv
   topo-exclusions validate --default-reason unsubscribed mailchimp-export.csv
   topo-exclusions validate --map email="Work E-mail" --delimiter ';' crm.csv
+  topo-exclusions validate --sheet "Opt-outs" --default-reason unsubscribed crm-export.xlsx
   cat list.csv | topo-exclusions validate --report - - > report.csv
 
 Exit codes: 0 every row valid (duplicates are fine), 1 some rows invalid,
@@ -37,6 +39,7 @@ type readFlags struct {
 	encoding, delimiter, defaultReason string
 	maps                               multiFlag
 	report, failures, summary          string
+	sheet                              string
 	quiet                              bool
 }
 
@@ -48,6 +51,7 @@ func (f *readFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.report, "report", "", "per-row report `path`, - for stdout (default: FILE with .report.csv)")
 	fs.StringVar(&f.failures, "failures", "", "rows still needing action, ready to fix and feed back in (default: FILE with .failures.csv)")
 	fs.StringVar(&f.summary, "summary", "", "also write the summary as JSON to `path` (- for stdout)")
+	fs.StringVar(&f.sheet, "sheet", "", "worksheet to read from an .xlsx/.xlsm workbook (default: the first)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only errors and the final summary")
 }
 
