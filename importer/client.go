@@ -61,10 +61,12 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Exclusion is the body of a create request.
+// Exclusion is the body of a create request: a contact exclusion (email,
+// linkedin_url) or, when Domain is set, an account exclusion.
 type Exclusion struct {
-	Email       *string `json:"email"`
-	LinkedInURL *string `json:"linkedin_url"`
+	Email       *string `json:"email,omitempty"`
+	LinkedInURL *string `json:"linkedin_url,omitempty"`
+	Domain      *string `json:"domain,omitempty"`
 	Reason      string  `json:"reason"`
 	Message     *string `json:"message"`
 	Until       *string `json:"until"`
@@ -78,7 +80,21 @@ func ExclusionFrom(f Fields) Exclusion {
 		}
 		return &s
 	}
-	return Exclusion{Email: opt(f.Email), LinkedInURL: opt(f.LinkedInURL), Reason: f.Reason, Message: opt(f.Message), Until: opt(f.Until)}
+	return Exclusion{Email: opt(f.Email), LinkedInURL: opt(f.LinkedInURL), Domain: opt(f.Domain),
+		Reason: f.Reason, Message: opt(f.Message), Until: opt(f.Until)}
+}
+
+// Endpoints of the two kinds of exclusion.
+const (
+	contactPath = "/v1/contact-exclusions"
+	accountPath = "/v1/account-exclusions"
+)
+
+func pathFor(k Kind) string {
+	if k == KindAccounts {
+		return accountPath
+	}
+	return contactPath
 }
 
 // Response is one answer from the API, success or not.
@@ -108,7 +124,11 @@ func (c *Client) Create(ctx context.Context, ex Exclusion) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	req, err := c.newRequest(ctx, http.MethodPost, "/v1/contact-exclusions", bytes.NewReader(body))
+	path := contactPath
+	if ex.Domain != nil {
+		path = accountPath
+	}
+	req, err := c.newRequest(ctx, http.MethodPost, path, bytes.NewReader(body))
 	if err != nil {
 		return Response{}, err
 	}
@@ -116,13 +136,17 @@ func (c *Client) Create(ctx context.Context, ex Exclusion) (Response, error) {
 	return c.do(req)
 }
 
-// Find looks up the exclusion holding an email or a LinkedIn URL with the
-// list endpoint's exact filter. The Response carries the status of the
+// Find looks up the exclusion holding an email, a LinkedIn URL or (among
+// account exclusions) a domain with the list endpoint's exact filter. The Response carries the status of the
 // lookup; found is false when the API answered and had none.
 func (c *Client) Find(ctx context.Context, field Field, value string) (id string, found bool, resp Response, err error) {
 	q := url.Values{"size": {"1"}}
 	q.Set(field.String(), value)
-	req, err := c.newRequest(ctx, http.MethodGet, "/v1/contact-exclusions?"+q.Encode(), nil)
+	path := contactPath
+	if field == FieldDomain {
+		path = accountPath
+	}
+	req, err := c.newRequest(ctx, http.MethodGet, path+"?"+q.Encode(), nil)
 	if err != nil {
 		return "", false, Response{}, err
 	}
@@ -235,8 +259,8 @@ func snippet(b []byte) string {
 
 // Probe makes the cheapest authenticated read (one item of the list), to
 // learn before sending whether the key is good and may read.
-func (c *Client) Probe(ctx context.Context) (Response, error) {
-	req, err := c.newRequest(ctx, http.MethodGet, "/v1/contact-exclusions?size=1", nil)
+func (c *Client) Probe(ctx context.Context, k Kind) (Response, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, pathFor(k)+"?size=1", nil)
 	if err != nil {
 		return Response{}, err
 	}

@@ -203,10 +203,50 @@ func FuzzNormalize(f *testing.F) {
 				t.Errorf("reason %q → %q → %q, %v", s, r, again, err)
 			}
 		}
+		if d, err := NormalizeDomain(s); err == nil {
+			if again, err := NormalizeDomain(d); err != nil || again != d {
+				t.Errorf("domain %q → %q → %q, %v", s, d, again, err)
+			}
+		}
 		if u, err := NormalizeUntil(s, now); err == nil && u != "" {
 			if again, err := NormalizeUntil(u, now); err != nil || again != u {
 				t.Errorf("until %q → %q → %q, %v", s, u, again, err)
 			}
 		}
 	})
+}
+
+func TestNormalizeDomain(t *testing.T) {
+	tests := []struct{ in, want, err string }{
+		{"example.com", "example.com", ""},
+		{" Example.COM ", "example.com", ""},
+		{"www.example.com", "example.com", ""},
+		{"https://www.Example.com/about?x=1#top", "example.com", ""},
+		{"http://example.com:8080/", "example.com", ""},
+		{"example.co.uk", "example.co.uk", ""},
+		{"eu.example.com", "eu.example.com", ""},
+		{"münchen.de", "xn--mnchen-3ya.de", ""},
+		{"xn--mnchen-3ya.de", "xn--mnchen-3ya.de", ""},
+		{"example.com.", "example.com", ""},
+		{"", "", "is empty"},
+		{"alice@example.com", "", "email address"},
+		{"localhost", "", "no dot"},
+		{"co.uk", "", "public suffix"},
+		{"com", "", "no dot"},
+		{"192.168.1.1", "", "IP address"},
+		{"-bad-.com", "", "not a domain name"},
+		{"exa mple.com", "", "not a domain"},
+	}
+	for _, tt := range tests {
+		got, err := NormalizeDomain(tt.in)
+		if tt.err == "" {
+			if err != nil || got != tt.want {
+				t.Errorf("NormalizeDomain(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("NormalizeDomain(%q) = %q, %v; want error containing %q", tt.in, got, err, tt.err)
+		}
+	}
 }

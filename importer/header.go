@@ -16,12 +16,13 @@ const (
 	FieldReason
 	FieldMessage
 	FieldUntil
+	FieldDomain
 	numFields
 )
 
 // FieldNames are the canonical column names, as the dashboard's CSV and the
 // failures file write them.
-var FieldNames = [numFields]string{"email", "linkedin_url", "reason", "message", "until"}
+var FieldNames = [numFields]string{"email", "linkedin_url", "reason", "message", "until", "domain"}
 
 func (f Field) String() string { return FieldNames[f] }
 
@@ -46,6 +47,8 @@ var aliases = map[string]Field{
 	"until": FieldUntil, "expires": FieldUntil, "expiry": FieldUntil,
 	"expiration": FieldUntil, "expiresat": FieldUntil, "expirydate": FieldUntil,
 	"expirationdate": FieldUntil, "validuntil": FieldUntil, "excludeuntil": FieldUntil,
+	"domain": FieldDomain, "companydomain": FieldDomain, "accountdomain": FieldDomain,
+	"website": FieldDomain, "websiteurl": FieldDomain, "companywebsite": FieldDomain,
 }
 
 // headerKey folds a header for matching: case, spaces, '_', '-', '.' and
@@ -74,8 +77,9 @@ func (c columns) has(f Field) bool { return c.index[f] >= 0 }
 
 // mapHeader finds the fields in a header row. explicit (from --map) wins
 // over matching by name. It fails when two headers claim one field, when a
-// --map header is not there, or when there is neither email nor LinkedIn.
-func mapHeader(header []string, explicit map[Field]string) (columns, error) {
+// --map header is not there, or when the kind's key columns are missing;
+// it settles KindAuto into contacts or accounts.
+func mapHeader(header []string, explicit map[Field]string, kind *Kind) (columns, error) {
 	c := columns{width: len(header)}
 	for i := range c.index {
 		c.index[i] = -1
@@ -107,8 +111,29 @@ func mapHeader(header []string, explicit map[Field]string) (columns, error) {
 		}
 		c.index[f] = i
 	}
-	if !c.has(FieldEmail) && !c.has(FieldLinkedInURL) {
+	contacts := c.has(FieldEmail) || c.has(FieldLinkedInURL)
+	if *kind == KindAuto {
+		*kind = KindContacts
+		if !contacts && c.has(FieldDomain) {
+			*kind = KindAccounts
+		}
+	}
+	switch {
+	case *kind == KindAccounts && !c.has(FieldDomain):
+		return c, fmt.Errorf("no domain column for account exclusions (the header has %s): name one with --map domain=\"Column Name\"", quoteList(header))
+	case *kind == KindContacts && !contacts:
 		return c, fmt.Errorf("no email or linkedin_url column (the header has %s): name one with --map email=\"Column Name\"", quoteList(header))
+	}
+	// The other kind's key columns are not read: say so.
+	drop := []Field{FieldDomain}
+	if *kind == KindAccounts {
+		drop = []Field{FieldEmail, FieldLinkedInURL}
+	}
+	for _, f := range drop {
+		if i := c.index[f]; i >= 0 {
+			c.unknown = append(c.unknown, strings.TrimSpace(header[i]))
+			c.index[f] = -1
+		}
 	}
 	return c, nil
 }

@@ -17,7 +17,7 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 // whether it may read (which lets retries look before sending again). A bad
 // key is an *AuthError; a key without exclusions:read is fine. Faults are
 // retried like a row's.
-func CheckKey(ctx context.Context, c *Client, p *Pacer, retries int, timeout time.Duration) (canRead bool, err error) {
+func CheckKey(ctx context.Context, c *Client, k Kind, p *Pacer, retries int, timeout time.Duration) (canRead bool, err error) {
 	var last string
 	for n := 0; n <= retries; n++ {
 		if n > 0 {
@@ -33,7 +33,7 @@ func CheckKey(ctx context.Context, c *Client, p *Pacer, retries int, timeout tim
 			return false, err
 		}
 		rctx, cancel := context.WithTimeout(ctx, timeout)
-		resp, err := c.Probe(rctx)
+		resp, err := c.Probe(rctx, k)
 		cancel()
 		switch {
 		case err != nil:
@@ -45,7 +45,8 @@ func CheckKey(ctx context.Context, c *Client, p *Pacer, retries int, timeout tim
 		case resp.Status == http.StatusOK:
 			p.Accepted()
 			return true, nil
-		case resp.Status == http.StatusForbidden:
+		case resp.Status == http.StatusForbidden, resp.Status == http.StatusNotFound:
+			// No read scope, or (accounts) no list endpoint: 409s settle retries.
 			return false, nil
 		case resp.Status == http.StatusUnauthorized:
 			return false, &AuthError{Status: resp.Status, Message: resp.Message}

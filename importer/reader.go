@@ -34,6 +34,8 @@ type Options struct {
 	DefaultReason string
 	// Now is when expiry dates are judged; zero means time.Now().
 	Now time.Time
+	// Kind is contacts, accounts, or KindAuto to decide from the header.
+	Kind Kind
 }
 
 // Info describes how the input was read.
@@ -43,6 +45,8 @@ type Info struct {
 	Delimiter byte
 	// Sheet is the worksheet read, for a workbook.
 	Sheet string
+	// Kind is what the list excludes, as decided from the header.
+	Kind Kind
 	// Columns maps each field found to its header, as written.
 	Columns map[Field]string
 	// Ignored lists headers no field claims.
@@ -117,9 +121,11 @@ func (rd *Reader) readHeader(opt Options) error {
 		return setupErrorf("header row %d: %v", header.row, header.err)
 	}
 	names := append([]string(nil), header.fields...)
-	if rd.cols, err = mapHeader(names, opt.Map); err != nil {
+	kind := opt.Kind
+	if rd.cols, err = mapHeader(names, opt.Map, &kind); err != nil {
 		return &SetupError{Err: err}
 	}
+	rd.info.Kind, rd.validate.kind = kind, kind
 	if !rd.cols.has(FieldReason) && rd.validate.DefaultReason == "" {
 		return setupErrorf("no reason column: add one or pass --default-reason (for example --default-reason unsubscribed)")
 	}
@@ -205,8 +211,8 @@ func (r *Reader) fill(rec []string) {
 		return ""
 	}
 	r.raw = Fields{
-		Email: cell(FieldEmail), LinkedInURL: cell(FieldLinkedInURL), Reason: cell(FieldReason),
-		Message: cell(FieldMessage), Until: cell(FieldUntil),
+		Email: cell(FieldEmail), LinkedInURL: cell(FieldLinkedInURL), Domain: cell(FieldDomain),
+		Reason: cell(FieldReason), Message: cell(FieldMessage), Until: cell(FieldUntil),
 	}
 	if r.sheet != nil {
 		r.raw.Until = r.sheet.date(r.raw.Until)

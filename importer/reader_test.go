@@ -263,7 +263,7 @@ func FuzzReader(f *testing.F) {
 			prev = row.Num
 			switch row.Status {
 			case StatusValid:
-				if row.Norm.Email == "" && row.Norm.LinkedInURL == "" || row.Norm.Reason == "" {
+				if row.Norm.Email == "" && row.Norm.LinkedInURL == "" && row.Norm.Domain == "" || row.Norm.Reason == "" {
 					t.Fatalf("valid row %d lacks a key or reason: %+v", row.Num, row.Norm)
 				}
 			case StatusInvalid, StatusDuplicate:
@@ -275,4 +275,42 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReaderKinds(t *testing.T) {
+	tests := []struct {
+		header string
+		kind   Kind
+		want   Kind
+		err    string
+	}{
+		{"email,reason", KindAuto, KindContacts, ""},
+		{"Website,Reason", KindAuto, KindAccounts, ""},
+		{"Email,Company Domain,Reason", KindAuto, KindContacts, ""},
+		{"Email,Company Domain,Reason", KindAccounts, KindAccounts, ""},
+		{"email,reason", KindAccounts, 0, "no domain column"},
+		{"domain,reason", KindContacts, 0, "no email or linkedin_url column"},
+	}
+	for _, tt := range tests {
+		r, err := NewReader(strings.NewReader(tt.header+"\n"), Options{Kind: tt.kind})
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%q as %s: err %v, want %q", tt.header, tt.kind, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || r.Info().Kind != tt.want {
+			t.Errorf("%q as %s: %v, kind %v; want %s", tt.header, tt.kind, err, r.Info().Kind, tt.want)
+		}
+	}
+	r, _ := NewReader(strings.NewReader("Email,Company Domain,Reason\n"), Options{Kind: KindAccounts})
+	if got := r.Info().Ignored; len(got) != 1 || got[0] != "Email" {
+		t.Errorf("accounts read from a file with emails should say the emails are ignored: %q", got)
+	}
+	if _, err := ParseKind("people"); err != nil {
+		t.Error(err)
+	}
+	if _, err := ParseKind("robots"); err == nil {
+		t.Error("ParseKind accepted robots")
+	}
 }

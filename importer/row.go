@@ -1,12 +1,47 @@
 package importer
 
-// Fields are the five columns of an exclusion, as text.
+import (
+	"fmt"
+	"strings"
+)
+
+// Fields are the columns of an exclusion, as text: a contact exclusion
+// has an email and/or a LinkedIn URL, an account exclusion a domain.
 type Fields struct {
 	Email       string
 	LinkedInURL string
+	Domain      string
 	Reason      string
 	Message     string
 	Until       string
+}
+
+// Kind is what a list excludes: people or whole companies.
+type Kind int
+
+// The kinds of exclusion. KindAuto decides from the header: a domain
+// column and no email or LinkedIn column means accounts.
+const (
+	KindAuto Kind = iota
+	KindContacts
+	KindAccounts
+)
+
+func (k Kind) String() string {
+	return [...]string{"auto", "contacts", "accounts"}[k]
+}
+
+// ParseKind reads --kind.
+func ParseKind(s string) (Kind, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto":
+		return KindAuto, nil
+	case "contacts", "contact", "people":
+		return KindContacts, nil
+	case "accounts", "account", "domains", "companies":
+		return KindAccounts, nil
+	}
+	return 0, fmt.Errorf("unknown kind %q (want auto, contacts or accounts)", s)
 }
 
 // Status is what became of a row. Validation gives the first three; the

@@ -199,11 +199,11 @@ func (s *Sender) lookup(ctx, inflight context.Context, row Row) (id string, foun
 	if !s.CanRead {
 		return "", false, nil
 	}
-	field, value := FieldEmail, row.Norm.Email
-	if value == "" {
-		field, value = FieldLinkedInURL, row.Norm.LinkedInURL
+	keys := rowKeys(row)
+	if len(keys) == 0 {
+		return "", false, nil
 	}
-	return s.find(ctx, inflight, field, value)
+	return s.find(ctx, inflight, keys[0].field, keys[0].value)
 }
 
 // find is one paced lookup of one key.
@@ -237,14 +237,7 @@ func (s *Sender) find(ctx, inflight context.Context, field Field, value string) 
 // would_create. It is what plan sends instead of creating.
 func (s *Sender) Check(ctx, inflight context.Context, row Row) (Outcome, error) {
 	out := Outcome{Row: row}
-	keys := []struct {
-		field Field
-		value string
-	}{{FieldEmail, row.Norm.Email}, {FieldLinkedInURL, row.Norm.LinkedInURL}}
-	for _, k := range keys {
-		if k.value == "" {
-			continue
-		}
+	for _, k := range rowKeys(row) {
 		var last attempt
 		for n := 0; ; n++ {
 			if n > 0 {

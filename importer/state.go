@@ -134,7 +134,7 @@ func (s *State) Has(r Row) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, k := range rowKeys(r) {
-		if _, ok := s.set.Lookup(stateHash(k)); ok {
+		if _, ok := s.set.Lookup(stateHash(k.value)); ok {
 			return true
 		}
 	}
@@ -149,7 +149,7 @@ func (s *State) Add(r Row) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, k := range rowKeys(r) {
-		h := stateHash(k)
+		h := stateHash(k.value)
 		if _, ok := s.set.Lookup(h); ok {
 			continue
 		}
@@ -191,13 +191,25 @@ func (s *State) Close() error {
 	return err
 }
 
-func rowKeys(r Row) []string {
-	keys := make([]string, 0, 2)
+// key is one of a row's identifying values.
+type key struct {
+	field Field
+	value string
+}
+
+// rowKeys are what identify a row in Topo: its email and LinkedIn URL, or
+// its domain. Values of different fields never collide (a URL has no @, a
+// domain neither @ nor /), so one set holds them all.
+func rowKeys(r Row) []key {
+	keys := make([]key, 0, 2)
 	if r.Norm.Email != "" {
-		keys = append(keys, r.Norm.Email)
+		keys = append(keys, key{FieldEmail, r.Norm.Email})
 	}
 	if r.Norm.LinkedInURL != "" {
-		keys = append(keys, r.Norm.LinkedInURL)
+		keys = append(keys, key{FieldLinkedInURL, r.Norm.LinkedInURL})
+	}
+	if r.Norm.Domain != "" {
+		keys = append(keys, key{FieldDomain, r.Norm.Domain})
 	}
 	return keys
 }

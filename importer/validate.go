@@ -14,6 +14,7 @@ type Validator struct {
 	DefaultReason string
 	now           time.Time
 	seen          *KeySet
+	kind          Kind // contacts unless the reader found accounts
 }
 
 // NewValidator returns a validator that judges expiry dates against now.
@@ -38,19 +39,12 @@ func (v *Validator) normalize(num int, raw Fields) Row {
 	}
 	var p problems
 	var err error
-	email, linkedin := strings.TrimSpace(raw.Email), strings.TrimSpace(raw.LinkedInURL)
-	if email == "" && linkedin == "" {
-		p.add("email", "", "and linkedin_url are both empty: a row needs at least one")
-	}
-	if email != "" {
-		if r.Norm.Email, err = NormalizeEmail(email); err != nil {
-			p.add("email", raw.Email, err.Error())
+	if v.kind == KindAccounts {
+		if r.Norm.Domain, err = NormalizeDomain(raw.Domain); err != nil {
+			p.add("domain", raw.Domain, err.Error())
 		}
-	}
-	if linkedin != "" {
-		if r.Norm.LinkedInURL, err = NormalizeLinkedIn(linkedin); err != nil {
-			p.add("linkedin_url", raw.LinkedInURL, err.Error())
-		}
+	} else {
+		v.keys(&r, &p)
 	}
 	if r.Raw.Reason == "" {
 		p.add("reason", "", "is empty: fill it in or pass --default-reason")
@@ -69,6 +63,26 @@ func (v *Validator) normalize(num int, raw Fields) Row {
 	return r
 }
 
+// keys checks a contact's email and LinkedIn URL.
+func (v *Validator) keys(r *Row, p *problems) {
+	raw := r.Raw
+	var err error
+	email, linkedin := strings.TrimSpace(raw.Email), strings.TrimSpace(raw.LinkedInURL)
+	if email == "" && linkedin == "" {
+		p.add("email", "", "and linkedin_url are both empty: a row needs at least one")
+	}
+	if email != "" {
+		if r.Norm.Email, err = NormalizeEmail(email); err != nil {
+			p.add("email", raw.Email, err.Error())
+		}
+	}
+	if linkedin != "" {
+		if r.Norm.LinkedInURL, err = NormalizeLinkedIn(linkedin); err != nil {
+			p.add("linkedin_url", raw.LinkedInURL, err.Error())
+		}
+	}
+}
+
 // problems collects what is wrong with a row, one phrase per column.
 type problems []string
 
@@ -80,32 +94,23 @@ func (p *problems) add(column, value, why string) {
 	*p = append(*p, column+" "+strconv.Quote(value)+" "+why)
 }
 
-// dedupe marks r a duplicate when its email or LinkedIn URL was on an
-// earlier valid row, and otherwise remembers both. Invalid rows are never
-// remembered: their fixed versions must still be sent.
+// dedupe marks r a duplicate when one of its keys (email, LinkedIn URL,
+// or domain) was on an earlier valid row, and otherwise remembers them.
+// Invalid rows are never remembered: their fixed versions must be sent.
 func (v *Validator) dedupe(r *Row) {
 	if r.Status != StatusValid {
 		return
 	}
-	var he, hl uint64
-	if r.Norm.Email != "" {
-		he = v.seen.Hash(r.Norm.Email)
-		if first, ok := v.seen.Lookup(he); ok {
-			r.Status, r.Err = StatusDuplicate, fmt.Sprintf("duplicate of row %d (same email)", first)
+	var hashes [2]uint64
+	keys := rowKeys(*r)
+	for i, k := range keys {
+		hashes[i] = v.seen.Hash(k.value)
+		if first, ok := v.seen.Lookup(hashes[i]); ok {
+			r.Status, r.Err = StatusDuplicate, fmt.Sprintf("duplicate of row %d (same %s)", first, k.field)
 			return
 		}
 	}
-	if r.Norm.LinkedInURL != "" {
-		hl = v.seen.Hash(r.Norm.LinkedInURL)
-		if first, ok := v.seen.Lookup(hl); ok {
-			r.Status, r.Err = StatusDuplicate, fmt.Sprintf("duplicate of row %d (same linkedin_url)", first)
-			return
-		}
-	}
-	if he != 0 {
-		v.seen.Add(he, r.Num)
-	}
-	if hl != 0 {
-		v.seen.Add(hl, r.Num)
+	for i := range keys {
+		v.seen.Add(hashes[i], r.Num)
 	}
 }

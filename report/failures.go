@@ -20,19 +20,33 @@ type failure struct {
 	Error       string `csv:"error"`
 }
 
+// accountFailure is the same for account exclusions: the dashboard's
+// domain column in place of email and linkedin_url.
+type accountFailure struct {
+	Domain  string `csv:"domain"`
+	Reason  string `csv:"reason"`
+	Message string `csv:"message"`
+	Until   string `csv:"until"`
+	Error   string `csv:"error"`
+}
+
 // Failures writes the rows that still need action. It is the one place
 // gocsv marshals: the struct tags above are the file's schema, and the
 // rows are few enough that reflection costs nothing that matters (the
 // per-row report is written by hand; see the README's design notes).
 type Failures struct {
-	out *cellWriter
-	one []failure
-	n   int
+	out      *cellWriter
+	accounts bool
+	n        int
 }
 
-// NewFailures writes the header to w and returns a Failures for the rows.
-func NewFailures(w io.Writer) (*Failures, error) {
-	f := &Failures{out: newCellWriter(w), one: make([]failure, 1)}
+// NewFailures writes the header for a list of kind to w and returns a
+// Failures for the rows.
+func NewFailures(w io.Writer, kind importer.Kind) (*Failures, error) {
+	f := &Failures{out: newCellWriter(w), accounts: kind == importer.KindAccounts}
+	if f.accounts {
+		return f, gocsv.MarshalCSV([]accountFailure{}, batchFlush{f.out})
+	}
 	return f, gocsv.MarshalCSV([]failure{}, batchFlush{f.out})
 }
 
@@ -46,13 +60,14 @@ func (f *Failures) Write(o importer.Outcome) error {
 		return nil
 	}
 	raw := o.Row.Raw
-	f.one[0] = failure{
-		Email: raw.Email, LinkedInURL: raw.LinkedInURL, Reason: raw.Reason,
-		Message: raw.Message, Until: raw.Until, Error: o.Err,
-	}
 	f.n++
 	// gocsv flushes after every call; batchFlush keeps that to Flush below.
-	return gocsv.MarshalCSVWithoutHeaders(f.one, batchFlush{f.out})
+	if f.accounts {
+		return gocsv.MarshalCSVWithoutHeaders([]accountFailure{{Domain: raw.Domain, Reason: raw.Reason,
+			Message: raw.Message, Until: raw.Until, Error: o.Err}}, batchFlush{f.out})
+	}
+	return gocsv.MarshalCSVWithoutHeaders([]failure{{Email: raw.Email, LinkedInURL: raw.LinkedInURL,
+		Reason: raw.Reason, Message: raw.Message, Until: raw.Until, Error: o.Err}}, batchFlush{f.out})
 }
 
 // Len is how many rows were written.

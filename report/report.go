@@ -8,22 +8,35 @@ import (
 	"github.com/topo-io/topo-exclusions/importer"
 )
 
-// Columns are the report's columns, in order.
-var Columns = []string{
-	"row", "status", "id", "email", "linkedin_url", "reason", "message", "until",
-	"http_status", "error_type", "error", "request_id", "attempts",
-}
+// Columns are the report's columns, in order; AccountColumns those of a
+// report on account exclusions, where domain stands for email and
+// linkedin_url.
+var (
+	Columns = []string{
+		"row", "status", "id", "email", "linkedin_url", "reason", "message", "until",
+		"http_status", "error_type", "error", "request_id", "attempts",
+	}
+	AccountColumns = []string{
+		"row", "status", "id", "domain", "reason", "message", "until",
+		"http_status", "error_type", "error", "request_id", "attempts",
+	}
+)
 
 // Writer writes the per-row report: one line per data row, in input order,
 // with normalised values where the row had them and the input's own where
 // it did not (so an invalid cell shows as it was written).
 type Writer struct {
-	out *cellWriter
+	out      *cellWriter
+	accounts bool
 }
 
-// NewWriter writes the header to w and returns a Writer for the rows.
-func NewWriter(w io.Writer) (*Writer, error) {
-	rw := &Writer{out: newCellWriter(w)}
+// NewWriter writes the header for a list of kind to w and returns a
+// Writer for the rows.
+func NewWriter(w io.Writer, kind importer.Kind) (*Writer, error) {
+	rw := &Writer{out: newCellWriter(w), accounts: kind == importer.KindAccounts}
+	if rw.accounts {
+		return rw, rw.out.Write(AccountColumns)
+	}
 	return rw, rw.out.Write(Columns)
 }
 
@@ -32,9 +45,15 @@ func (w *Writer) Write(o importer.Outcome) error {
 	r := o.Row
 	b := w.out.begin()
 	b = strconv.AppendInt(b, int64(r.Num), 10)
+	b = appendCell(append(b, ','), string(o.Status))
+	b = appendCell(append(b, ','), o.ID)
+	if w.accounts {
+		b = appendCell(append(b, ','), either(r.Norm.Domain, r.Raw.Domain))
+	} else {
+		b = appendCell(append(b, ','), either(r.Norm.Email, r.Raw.Email))
+		b = appendCell(append(b, ','), either(r.Norm.LinkedInURL, r.Raw.LinkedInURL))
+	}
 	for _, cell := range [...]string{
-		string(o.Status), o.ID,
-		either(r.Norm.Email, r.Raw.Email), either(r.Norm.LinkedInURL, r.Raw.LinkedInURL),
 		either(r.Norm.Reason, r.Raw.Reason), either(r.Norm.Message, r.Raw.Message),
 		either(r.Norm.Until, r.Raw.Until),
 	} {

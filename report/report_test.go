@@ -35,7 +35,7 @@ func TestAppendCellGuardsFormulas(t *testing.T) {
 
 func TestWriterColumns(t *testing.T) {
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf)
+	w, err := NewWriter(&buf, importer.KindContacts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestFailuresRoundTrip(t *testing.T) {
 		{LinkedInURL: "https://www.linkedin.com/company/acme", Reason: "competitor", Message: "+1 555"},
 	}
 	var buf bytes.Buffer
-	f, err := NewFailures(&buf)
+	f, err := NewFailures(&buf, importer.KindContacts)
 	if err != nil {
 		t.Fatal(err)
 	}

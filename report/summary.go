@@ -13,15 +13,17 @@ import (
 // Summary is the run's totals: printed for people at the end and, with
 // --summary, written as JSON for schedulers and scripts.
 type Summary struct {
-	Command   string                  `json:"command"`
-	Input     string                  `json:"input"`
-	Encoding  string                  `json:"encoding"`
-	Delimiter string                  `json:"delimiter,omitempty"`
-	Sheet     string                  `json:"sheet,omitempty"`
-	Rows      int                     `json:"rows"`
-	Counts    map[importer.Status]int `json:"counts"`
-	Report    string                  `json:"report"`
-	Failures  string                  `json:"failures"`
+	Command   string `json:"command"`
+	Input     string `json:"input"`
+	Encoding  string `json:"encoding"`
+	Delimiter string `json:"delimiter,omitempty"`
+	Sheet     string `json:"sheet,omitempty"`
+	// Kind is contacts or accounts.
+	Kind     string                  `json:"kind"`
+	Rows     int                     `json:"rows"`
+	Counts   map[importer.Status]int `json:"counts"`
+	Report   string                  `json:"report"`
+	Failures string                  `json:"failures"`
 	// FailureRows is how many rows the failures file holds.
 	FailureRows    int      `json:"failure_rows"`
 	Warnings       []string `json:"warnings"`
@@ -101,6 +103,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 		how = fmt.Sprintf("%s, sheet %q", s.Encoding, s.Sheet)
 	case s.Delimiter == "tab":
 		how = s.Encoding + ", delimiter tab"
+	}
+	if s.Kind == importer.KindAccounts.String() {
+		how += "; account exclusions by domain"
 	}
 	fmt.Fprintf(&b, "%s: %s rows (%s) in %.1fs: %s\n",
 		s.Command, group(s.Rows), how, s.ElapsedSeconds, strings.Join(parts, ", "))

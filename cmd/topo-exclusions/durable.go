@@ -132,7 +132,7 @@ func (d *durable) inputHash(env *environment, path string) (string, error) {
 func settingsHash(rf *readFlags, sf *sendFlags) string {
 	maps := slices.Clone([]string(rf.maps))
 	slices.Sort(maps)
-	s := strings.Join([]string{sf.baseURL, rf.encoding, rf.delimiter, rf.sheet, strings.ToUpper(rf.defaultReason), strings.Join(maps, "\x00")}, "\x1f")
+	s := strings.Join([]string{sf.baseURL, rf.encoding, rf.delimiter, rf.sheet, rf.kind, strings.ToUpper(rf.defaultReason), strings.Join(maps, "\x00")}, "\x1f")
 	sum := sha256.Sum256([]byte(s))
 	return "sha256:" + hex.EncodeToString(sum[:])
 }

@@ -127,6 +127,7 @@ func TestValidateSamples(t *testing.T) {
 		{"windows-1252.csv", nil, 0},
 		{"messy.csv", []string{"--default-reason", "other"}, 1},
 		{"email-only.csv", []string{"--default-reason", "unsubscribed"}, 1},
+		{"accounts.csv", nil, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -174,7 +174,7 @@ func sendFile(ctx context.Context, env *environment, path string, rf *readFlags,
 	pacer := importer.NewPacer(sf.rate, sf.burst)
 	// A refused key or an unreachable API stops the run before any row is
 	// sent; every row is still read and reported not_attempted.
-	canRead, preflightErr := importer.CheckKey(ctx, client, pacer, sf.retries, sf.timeout)
+	canRead, preflightErr := importer.CheckKey(ctx, client, sess.reader.Info().Kind, pacer, sf.retries, sf.timeout)
 	if preflightErr == nil && !canRead {
 		log.Info("the key cannot read exclusions: after an unanswered attempt, rows are sent again and a 409 settles them")
 	}

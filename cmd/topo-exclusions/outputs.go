@@ -42,7 +42,7 @@ func planOutputs(input string, rf *readFlags) (*outputs, error) {
 }
 
 // open creates the report and the failures file.
-func (o *outputs) open(env *environment, sum *report.Summary) error {
+func (o *outputs) open(env *environment, sum *report.Summary, kind importer.Kind) error {
 	var err error
 	if o.reportFile, err = createFile(env, o.reportPath); err != nil {
 		return err
@@ -51,12 +51,12 @@ func (o *outputs) open(env *environment, sum *report.Summary) error {
 		o.close()
 		return err
 	}
-	rw, err := report.NewWriter(o.reportFile)
+	rw, err := report.NewWriter(o.reportFile, kind)
 	if err != nil {
 		o.close()
 		return err
 	}
-	fw, err := report.NewFailures(o.failFile)
+	fw, err := report.NewFailures(o.failFile, kind)
 	if err != nil {
 		o.close()
 		return err

@@ -70,7 +70,7 @@ func planFile(ctx context.Context, env *environment, path string, rf *readFlags,
 	}
 	defer sess.close()
 	pacer := importer.NewPacer(sf.rate, sf.burst)
-	canRead, preflightErr := importer.CheckKey(ctx, client, pacer, sf.retries, sf.timeout)
+	canRead, preflightErr := importer.CheckKey(ctx, client, sess.reader.Info().Kind, pacer, sf.retries, sf.timeout)
 	if preflightErr == nil && !canRead {
 		preflightErr = &importer.AuthError{Status: 403, Message: "the list endpoint refused the key", Scope: "exclusions:read"}
 	}

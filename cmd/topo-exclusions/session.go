@@ -33,14 +33,14 @@ func openSession(env *environment, command, path string, rf *readFlags, log *slo
 	if err != nil {
 		return nil, err
 	}
-	if err := out.open(env, report.NewSummary(command, displayName(path))); err != nil {
+	if err := out.open(env, report.NewSummary(command, displayName(path)), rd.Info().Kind); err != nil {
 		rd.Close()
 		in.Close()
 		return nil, err
 	}
 	info := rd.Info()
 	s := out.summary()
-	s.Encoding, s.Delimiter, s.Sheet = string(info.Encoding), report.DelimiterName(info.Delimiter), info.Sheet
+	s.Encoding, s.Delimiter, s.Sheet, s.Kind = string(info.Encoding), report.DelimiterName(info.Delimiter), info.Sheet, info.Kind.String()
 	if len(info.Ignored) > 0 {
 		warn(log, s, fmt.Sprintf("ignoring columns %s", strings.Join(info.Ignored, ", ")))
 	}

@@ -39,7 +39,7 @@ type readFlags struct {
 	encoding, delimiter, defaultReason string
 	maps                               multiFlag
 	report, failures, summary          string
-	sheet                              string
+	sheet, kind                        string
 	quiet                              bool
 }
 
@@ -51,6 +51,7 @@ func (f *readFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.report, "report", "", "per-row report `path`, - for stdout (default: FILE with .report.csv)")
 	fs.StringVar(&f.failures, "failures", "", "rows still needing action, ready to fix and feed back in (default: FILE with .failures.csv)")
 	fs.StringVar(&f.summary, "summary", "", "also write the summary as JSON to `path` (- for stdout)")
+	fs.StringVar(&f.kind, "kind", "auto", "contacts (email, linkedin_url) or accounts (domain); auto decides from the header")
 	fs.StringVar(&f.sheet, "sheet", "", "worksheet to read from an .xlsx/.xlsm workbook (default: the first)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only errors and the final summary")
 }
@@ -61,6 +62,9 @@ func (f *readFlags) options() (importer.Options, error) {
 		return importer.Options{}, usagef("--encoding: %v", err)
 	}
 	opt := importer.Options{Encoding: enc, DefaultReason: f.defaultReason, Map: map[importer.Field]string{}}
+	if opt.Kind, err = importer.ParseKind(f.kind); err != nil {
+		return opt, usagef("--kind: %v", err)
+	}
 	if opt.Delimiter, err = parseDelimiter(f.delimiter); err != nil {
 		return opt, err
 	}

@@ -26,10 +26,16 @@ type apiError struct {
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/contact-exclusions", s.api(true, s.create))
-	mux.HandleFunc("GET /v1/contact-exclusions", s.api(false, s.list))
-	mux.HandleFunc("GET /v1/contact-exclusions/{id}", s.api(false, s.get))
-	mux.HandleFunc("DELETE /v1/contact-exclusions/{id}", s.api(true, s.delete))
+	for _, kind := range []struct {
+		path    string
+		st      *store
+		account bool
+	}{{"/v1/contact-exclusions", s.store, false}, {"/v1/account-exclusions", s.accounts, true}} {
+		mux.HandleFunc("POST "+kind.path, s.api(true, s.create(kind.st, kind.account)))
+		mux.HandleFunc("GET "+kind.path, s.api(false, s.list(kind.st)))
+		mux.HandleFunc("GET "+kind.path+"/{id}", s.api(false, s.get(kind.st)))
+		mux.HandleFunc("DELETE "+kind.path+"/{id}", s.api(true, s.delete(kind.st)))
+	}
 	mux.HandleFunc("GET /__stats", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, s.Stats())
 	})
@@ -149,7 +155,11 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, req *request, key
 	return true
 }
 
-func (s *Server) create(w http.ResponseWriter, r *http.Request, req *request) {
+func (s *Server) create(st *store, account bool) endpoint {
+	return func(w http.ResponseWriter, r *http.Request, req *request) { s.createIn(st, account, w, r, req) }
+}
+
+func (s *Server) createIn(st *store, account bool, w http.ResponseWriter, r *http.Request, req *request) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/json" {
 		s.fail(w, r, http.StatusBadRequest, "ValidationIssue", "Content-Type must be application/json", nil)
@@ -161,7 +171,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, req *request) {
 		s.fail(w, r, http.StatusBadRequest, "ValidationIssue", "the body is not a JSON object: "+err.Error(), nil)
 		return
 	}
-	ex, err := body.validate(s.opt.Now())
+	ex, err := body.validate(s.opt.Now(), account)
 	if err != nil {
 		var fe *fieldError
 		errors.As(err, &fe)
@@ -169,14 +179,14 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, req *request) {
 		return
 	}
 	s.stats.posted(ex)
-	created, c := s.store.create(ex)
+	created, c := st.create(ex)
 	if c != nil && req.reset {
 		s.drop(w, r)
 		return
 	}
 	if c != nil {
 		s.fail(w, r, http.StatusConflict, "CommitIssue",
-			fmt.Sprintf("a contact exclusion with this %s already exists", c.field),
+			fmt.Sprintf("an exclusion with this %s already exists", c.field),
 			map[string]any{"id": c.existing.ID, "field": c.field})
 		return
 	}
@@ -199,11 +209,15 @@ type listPage struct {
 	HasMore    bool         `json:"has_more"`
 }
 
-func (s *Server) list(w http.ResponseWriter, r *http.Request, _ *request) {
+func (s *Server) list(st *store) endpoint {
+	return func(w http.ResponseWriter, r *http.Request, _ *request) { s.listIn(st, w, r) }
+}
+
+func (s *Server) listIn(st *store, w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	page, err1 := intParam(q.Get("page"), 1, 1, math.MaxInt32)
 	size, err2 := intParam(q.Get("size"), 10, 1, 100)
-	f := filter{email: q.Get("email"), linkedin: q.Get("linkedin_url"), reason: q.Get("reason"), sortBy: q.Get("sort_by")}
+	f := filter{email: q.Get("email"), linkedin: q.Get("linkedin_url"), domain: q.Get("domain"), reason: q.Get("reason"), sortBy: q.Get("sort_by")}
 	var err3, err4 error
 	f.createdBefore, err3 = timeParam(q.Get("created_at_before"))
 	f.createdAf, err4 = timeParam(q.Get("created_at_after"))
@@ -223,7 +237,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, _ *request) {
 		s.fail(w, r, http.StatusBadRequest, "ValidationIssue", err.Error(), nil)
 		return
 	}
-	items, total := s.store.list(f, page, size)
+	items, total := st.list(f, page, size)
 	if items == nil {
 		items = []*Exclusion{} // an empty page is [], never null
 	}
@@ -232,23 +246,27 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, _ *request) {
 	writeJSON(w, http.StatusOK, listPage{Items: items, TotalCount: total, TotalPages: pages, HasMore: page < pages})
 }
 
-func (s *Server) get(w http.ResponseWriter, r *http.Request, _ *request) {
-	ex := s.store.get(r.PathValue("id"))
-	if ex == nil {
-		s.fail(w, r, http.StatusNotFound, "NotFoundIssue", "no contact exclusion with this id", nil)
-		return
+func (s *Server) get(st *store) endpoint {
+	return func(w http.ResponseWriter, r *http.Request, _ *request) {
+		ex := st.get(r.PathValue("id"))
+		if ex == nil {
+			s.fail(w, r, http.StatusNotFound, "NotFoundIssue", "no exclusion with this id", nil)
+			return
+		}
+		s.stats.count(r, http.StatusOK)
+		writeJSON(w, http.StatusOK, ex)
 	}
-	s.stats.count(r, http.StatusOK)
-	writeJSON(w, http.StatusOK, ex)
 }
 
-func (s *Server) delete(w http.ResponseWriter, r *http.Request, _ *request) {
-	if !s.store.delete(r.PathValue("id")) {
-		s.fail(w, r, http.StatusNotFound, "NotFoundIssue", "no contact exclusion with this id", nil)
-		return
+func (s *Server) delete(st *store) endpoint {
+	return func(w http.ResponseWriter, r *http.Request, _ *request) {
+		if !st.delete(r.PathValue("id")) {
+			s.fail(w, r, http.StatusNotFound, "NotFoundIssue", "no exclusion with this id", nil)
+			return
+		}
+		s.stats.count(r, http.StatusNoContent)
+		w.WriteHeader(http.StatusNoContent)
 	}
-	s.stats.count(r, http.StatusNoContent)
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, typ, msg string, data map[string]any) {

@@ -62,11 +62,12 @@ type Server struct {
 	// https://api.topo.io).
 	URL string
 
-	http  *httptest.Server
-	opt   Options
-	store *store
-	stats *stats
-	keys  map[string]scopes
+	http     *httptest.Server
+	opt      Options
+	store    *store // contact exclusions
+	accounts *store // account exclusions
+	stats    *stats
+	keys     map[string]scopes
 
 	mu       sync.Mutex // guards rng and limiters
 	rng      *rand.Rand
@@ -97,9 +98,10 @@ func NewUnstartedServer(opt Options) *Server {
 		opt.Now = time.Now
 	}
 	s := &Server{
-		opt:   opt,
-		store: newStore(!opt.NotUnique),
-		stats: newStats(),
+		opt:      opt,
+		store:    newStore(!opt.NotUnique),
+		accounts: newStore(!opt.NotUnique),
+		stats:    newStats(),
 		keys: map[string]scopes{
 			opt.Token:          {read: true, write: true},
 			opt.ReadOnlyToken:  {read: true},
@@ -131,32 +133,45 @@ func (s *Server) Close() {
 // Options returns the options the server runs with, defaults filled in.
 func (s *Server) Options() Options { return s.opt }
 
-// Records returns every stored exclusion in creation order.
+// Records returns every stored contact exclusion in creation order.
 func (s *Server) Records() []Exclusion { return s.store.snapshot() }
 
-// Load adds the exclusions in r (a JSON array as written by Save).
+// Accounts returns every stored account exclusion in creation order.
+func (s *Server) Accounts() []Exclusion { return s.accounts.snapshot() }
+
+// Load adds the exclusions in r (a JSON array as written by Save); those
+// with a domain are account exclusions.
 func (s *Server) Load(r io.Reader) error {
 	var items []Exclusion
 	if err := json.NewDecoder(r).Decode(&items); err != nil {
 		return err
 	}
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
 	for i := range items {
 		ex := items[i]
 		if ex.ID == "" {
 			ex.ID = newUUID()
 		}
-		s.store.add(&ex)
+		st := s.store
+		if ex.Domain != nil {
+			st = s.accounts
+		}
+		st.mu.Lock()
+		st.add(&ex)
+		st.mu.Unlock()
 	}
 	return nil
 }
 
-// Save writes every exclusion as a JSON array.
+// Save writes every exclusion, contacts then accounts, as a JSON array.
 func (s *Server) Save(w io.Writer) error {
+	all := append(s.store.snapshot(), s.accounts.snapshot()...)
+	ptrs := make([]*Exclusion, len(all))
+	for i := range all {
+		ptrs[i] = &all[i]
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(s.store.snapshot())
+	return enc.Encode(ptrs)
 }
 
 // chance draws true with probability p from the seeded source.

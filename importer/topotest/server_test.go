@@ -130,7 +130,7 @@ func TestCreateConflictGetDelete(t *testing.T) {
 	if g := do(t, s, "GET", "/v1/contact-exclusions/"+id, DefaultReadOnlyToken, "", ""); g.status != 200 || g.body["id"] != id {
 		t.Errorf("get: %d %s", g.status, g.raw)
 	}
-	checkError(t, do(t, s, "GET", "/v1/contact-exclusions/nope", DefaultToken, "", ""), 404, "NotFoundIssue", "no contact exclusion")
+	checkError(t, do(t, s, "GET", "/v1/contact-exclusions/nope", DefaultToken, "", ""), 404, "NotFoundIssue", "no exclusion")
 	if d := do(t, s, "DELETE", "/v1/contact-exclusions/"+id, DefaultToken, "", ""); d.status != 204 {
 		t.Errorf("delete: %d", d.status)
 	}
@@ -322,4 +322,51 @@ func TestStatsEndpointAndPersistence(t *testing.T) {
 		t.Fatalf("loaded %+v", recs)
 	}
 	checkError(t, post(t, s2, `{"reason":"OTHER","email":"a@b.co"}`), 409, "CommitIssue", "")
+}
+
+func TestAccountExclusions(t *testing.T) {
+	s := NewServer(Options{})
+	defer s.Close()
+	postAccount := func(body string) answer {
+		return do(t, s, "POST", "/v1/account-exclusions", DefaultToken, "application/json", body)
+	}
+	a := postAccount(`{"domain":"example.com","reason":"COMPETITOR","message":"rival"}`)
+	if a.status != 201 || a.body["domain"] != "example.com" || a.body["id"] == nil {
+		t.Fatalf("create: %d %s", a.status, a.raw)
+	}
+	for _, k := range []string{"email", "linkedin_url"} {
+		if _, ok := a.body[k]; ok {
+			t.Errorf("an account exclusion carries %q: %s", k, a.raw)
+		}
+	}
+	for _, k := range []string{"message", "until", "created_at", "updated_at"} {
+		if _, ok := a.body[k]; !ok {
+			t.Errorf("an account exclusion lacks %q: %s", k, a.raw)
+		}
+	}
+	c := postAccount(`{"domain":"EXAMPLE.com","reason":"OTHER"}`)
+	checkError(t, c, 409, "CommitIssue", "domain")
+	if data, _ := c.body["data"].(map[string]any); data["id"] != a.body["id"] {
+		t.Errorf("409 does not name the existing id: %s", c.raw)
+	}
+	checkError(t, postAccount(`{"reason":"OTHER"}`), 400, "ValidationIssue", "domain: is required")
+	checkError(t, postAccount(`{"domain":"https://x.com/","reason":"OTHER"}`), 400, "ValidationIssue", "domain")
+	checkError(t, postAccount(`{"domain":"x.com","reason":"nope"}`), 400, "ValidationIssue", "reason")
+	l := do(t, s, "GET", "/v1/account-exclusions?domain=example.com", DefaultReadOnlyToken, "", "")
+	if l.body["total_count"] != 1.0 {
+		t.Errorf("list by domain: %s", l.raw)
+	}
+	if post(t, s, `{"reason":"OTHER","email":"a@example.com"}`).status != 201 || len(s.Accounts()) != 1 || len(s.Records()) != 1 {
+		t.Error("contacts and accounts are not kept apart")
+	}
+	if s.CreatedCount("domain:example.com") != 1 {
+		t.Errorf("created count for the domain: %d", s.CreatedCount("domain:example.com"))
+	}
+	var saved bytes.Buffer
+	s.Save(&saved)
+	s2 := NewServer(Options{})
+	defer s2.Close()
+	if err := s2.Load(&saved); err != nil || len(s2.Accounts()) != 1 || len(s2.Records()) != 1 {
+		t.Errorf("save/load: %v, %d accounts, %d contacts", err, len(s2.Accounts()), len(s2.Records()))
+	}
 }

@@ -19,7 +19,7 @@ type Stats struct {
 	// Posts counts POSTs that passed validation; Created, records made.
 	Posts   int `json:"posts"`
 	Created int `json:"created"`
-	// Records is how many exclusions are stored now.
+	// Records is how many exclusions (contacts and accounts) are stored now.
 	Records int `json:"records"`
 	// RepeatPosts counts valid POSTs of an email or LinkedIn URL that an
 	// earlier POST already carried; RepeatedKeys, the keys concerned.
@@ -61,23 +61,12 @@ func (st *stats) count(r *http.Request, status int) {
 	st.s.ByStatus[key]++
 }
 
-func exclusionKeys(ex *Exclusion) []string {
-	var keys []string
-	if ex.Email != nil {
-		keys = append(keys, "email:"+strings.ToLower(*ex.Email))
-	}
-	if ex.LinkedInURL != nil {
-		keys = append(keys, "linkedin_url:"+*ex.LinkedInURL)
-	}
-	return keys
-}
-
 func (st *stats) posted(ex *Exclusion) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.s.Posts++
 	repeat := false
-	for _, k := range exclusionKeys(ex) {
+	for _, k := range ex.keys() {
 		st.posts[k]++
 		if st.posts[k] == 2 {
 			st.s.RepeatedKeys++
@@ -94,7 +83,7 @@ func (st *stats) created(ex *Exclusion) {
 	defer st.mu.Unlock()
 	st.s.Created++
 	dup := false
-	for _, k := range exclusionKeys(ex) {
+	for _, k := range ex.keys() {
 		st.creates[k]++
 		dup = dup || st.creates[k] > 1
 	}
@@ -110,12 +99,13 @@ func (s *Server) Stats() Stats {
 	out.ByStatus = copyMap(out.ByStatus)
 	out.ByMethod = copyMap(out.ByMethod)
 	s.stats.mu.Unlock()
-	out.Records = len(s.store.snapshot())
+	out.Records = len(s.store.snapshot()) + len(s.accounts.snapshot())
 	return out
 }
 
-// CreatedCount returns how many records were created for an email or a
-// LinkedIn URL ("email:a@b.co", "linkedin_url:https://…").
+// CreatedCount returns how many records were created for an email, a
+// LinkedIn URL or a domain ("email:a@b.co", "linkedin_url:https://…",
+// "domain:example.com").
 func (s *Server) CreatedCount(key string) int {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()

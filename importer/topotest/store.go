@@ -10,17 +10,37 @@ import (
 	"time"
 )
 
-// Exclusion is a contact exclusion as Topo stores and returns it. Every key
-// is always present in JSON; the nullable ones are pointers.
+// Exclusion is a contact exclusion, or with Domain set an account
+// exclusion, as Topo stores and returns it. Every key of its kind is
+// always present in JSON; the nullable ones are pointers.
 type Exclusion struct {
 	ID          string    `json:"id"`
 	Email       *string   `json:"email"`
 	LinkedInURL *string   `json:"linkedin_url"`
+	Domain      *string   `json:"domain,omitempty"`
 	Reason      string    `json:"reason"`
 	Message     *string   `json:"message"`
 	Until       *string   `json:"until"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// MarshalJSON writes a contact exclusion with all its keys, and an account
+// exclusion with its own (no email or linkedin_url).
+func (ex *Exclusion) MarshalJSON() ([]byte, error) {
+	type plain Exclusion
+	if ex.Domain == nil {
+		return json.Marshal((*plain)(ex))
+	}
+	return json.Marshal(struct {
+		ID        string    `json:"id"`
+		Domain    string    `json:"domain"`
+		Reason    string    `json:"reason"`
+		Message   *string   `json:"message"`
+		Until     *string   `json:"until"`
+		CreatedAt time.Time `json:"created_at"`
+		UpdatedAt time.Time `json:"updated_at"`
+	}{ex.ID, *ex.Domain, ex.Reason, ex.Message, ex.Until, ex.CreatedAt, ex.UpdatedAt})
 }
 
 // reasons are the API's reason values.
@@ -30,19 +50,19 @@ var reasons = []string{
 	"EXCLUDE_FROM_CRM", "REFERRAL", "LEFT_COMPANY",
 }
 
-// store holds the exclusions of one workspace. Email and LinkedIn URL are
-// unique unless the server was told otherwise.
+// store holds one kind of exclusions of one workspace. Its keys (email
+// and LinkedIn URL, or domain) are unique unless the server was told
+// otherwise.
 type store struct {
-	mu         sync.Mutex
-	unique     bool
-	items      []*Exclusion // in creation order
-	byID       map[string]*Exclusion
-	byEmail    map[string]*Exclusion
-	byLinkedIn map[string]*Exclusion
+	mu     sync.Mutex
+	unique bool
+	items  []*Exclusion // in creation order
+	byID   map[string]*Exclusion
+	byKey  map[string]*Exclusion // "email:…", "linkedin_url:…", "domain:…"
 }
 
 func newStore(unique bool) *store {
-	return &store{unique: unique, byID: map[string]*Exclusion{}, byEmail: map[string]*Exclusion{}, byLinkedIn: map[string]*Exclusion{}}
+	return &store{unique: unique, byID: map[string]*Exclusion{}, byKey: map[string]*Exclusion{}}
 }
 
 // createRequest is the POST body. Fields are raw JSON so that a wrong type
@@ -51,6 +71,7 @@ type createRequest struct {
 	Reason      json.RawMessage `json:"reason"`
 	Email       json.RawMessage `json:"email"`
 	LinkedInURL json.RawMessage `json:"linkedin_url"`
+	Domain      json.RawMessage `json:"domain"`
 	Message     json.RawMessage `json:"message"`
 	Until       json.RawMessage `json:"until"`
 }
@@ -78,7 +99,7 @@ func nullableString(field string, raw json.RawMessage) (*string, error) {
 // validate turns a request into an exclusion, with the same rules as the
 // real API: reason required and in the enum (upper case), at least one of
 // email and linkedin_url, until an RFC 3339 date-time.
-func (req *createRequest) validate(now time.Time) (*Exclusion, error) {
+func (req *createRequest) validate(now time.Time, account bool) (*Exclusion, error) {
 	var reason string
 	if len(req.Reason) == 0 || string(req.Reason) == "null" {
 		return nil, &fieldError{"reason", "is required"}
@@ -91,33 +112,71 @@ func (req *createRequest) validate(now time.Time) (*Exclusion, error) {
 	}
 	ex := &Exclusion{Reason: reason, CreatedAt: now, UpdatedAt: now}
 	var err error
-	if ex.Email, err = nullableString("email", req.Email); err != nil {
-		return nil, err
-	}
-	if ex.LinkedInURL, err = nullableString("linkedin_url", req.LinkedInURL); err != nil {
-		return nil, err
-	}
 	if ex.Message, err = nullableString("message", req.Message); err != nil {
 		return nil, err
 	}
 	if ex.Until, err = nullableString("until", req.Until); err != nil {
 		return nil, err
 	}
-	if ex.Email == nil && ex.LinkedInURL == nil {
-		return nil, &fieldError{"email", "at least one of email or linkedin_url is required"}
-	}
-	if ex.Email != nil && !strings.Contains(*ex.Email, "@") {
-		return nil, &fieldError{"email", "is not a valid email address"}
-	}
-	if ex.LinkedInURL != nil && !strings.Contains(*ex.LinkedInURL, "linkedin.com/") {
-		return nil, &fieldError{"linkedin_url", "is not a LinkedIn URL"}
-	}
 	if ex.Until != nil {
 		if _, err := time.Parse(time.RFC3339, *ex.Until); err != nil {
 			return nil, &fieldError{"until", "must be an RFC 3339 date-time"}
 		}
 	}
-	return ex, nil
+	if account {
+		return ex, ex.validateAccount(req)
+	}
+	return ex, ex.validateContact(req)
+}
+
+func (ex *Exclusion) validateAccount(req *createRequest) error {
+	var err error
+	if ex.Domain, err = nullableString("domain", req.Domain); err != nil {
+		return err
+	}
+	if ex.Domain == nil {
+		return &fieldError{"domain", "is required"}
+	}
+	if d := *ex.Domain; !strings.Contains(d, ".") || strings.ContainsAny(d, "/@: ") {
+		return &fieldError{"domain", "is not a domain name"}
+	}
+	return nil
+}
+
+func (ex *Exclusion) validateContact(req *createRequest) error {
+	var err error
+	if ex.Email, err = nullableString("email", req.Email); err != nil {
+		return err
+	}
+	if ex.LinkedInURL, err = nullableString("linkedin_url", req.LinkedInURL); err != nil {
+		return err
+	}
+	if ex.Email == nil && ex.LinkedInURL == nil {
+		return &fieldError{"email", "at least one of email or linkedin_url is required"}
+	}
+	if ex.Email != nil && !strings.Contains(*ex.Email, "@") {
+		return &fieldError{"email", "is not a valid email address"}
+	}
+	if ex.LinkedInURL != nil && !strings.Contains(*ex.LinkedInURL, "linkedin.com/") {
+		return &fieldError{"linkedin_url", "is not a LinkedIn URL"}
+	}
+	return nil
+}
+
+// keys are what make an exclusion unique: "email:…", "linkedin_url:…" or
+// "domain:…", emails and domains compared without case.
+func (ex *Exclusion) keys() []string {
+	var keys []string
+	if ex.Email != nil {
+		keys = append(keys, "email:"+strings.ToLower(*ex.Email))
+	}
+	if ex.LinkedInURL != nil {
+		keys = append(keys, "linkedin_url:"+*ex.LinkedInURL)
+	}
+	if ex.Domain != nil {
+		keys = append(keys, "domain:"+strings.ToLower(*ex.Domain))
+	}
+	return keys
 }
 
 // conflict is a uniqueness violation: the record that already holds the key.
@@ -126,19 +185,15 @@ type conflict struct {
 	existing *Exclusion
 }
 
-// create stores ex unless its email or LinkedIn URL is taken.
+// create stores ex unless one of its keys is taken.
 func (s *store) create(ex *Exclusion) (*Exclusion, *conflict) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.unique {
-		if ex.Email != nil {
-			if old := s.byEmail[strings.ToLower(*ex.Email)]; old != nil {
-				return nil, &conflict{"email", old}
-			}
-		}
-		if ex.LinkedInURL != nil {
-			if old := s.byLinkedIn[*ex.LinkedInURL]; old != nil {
-				return nil, &conflict{"linkedin_url", old}
+		for _, k := range ex.keys() {
+			if old := s.byKey[k]; old != nil {
+				field, _, _ := strings.Cut(k, ":")
+				return nil, &conflict{field, old}
 			}
 		}
 	}
@@ -150,11 +205,8 @@ func (s *store) create(ex *Exclusion) (*Exclusion, *conflict) {
 func (s *store) add(ex *Exclusion) {
 	s.items = append(s.items, ex)
 	s.byID[ex.ID] = ex
-	if ex.Email != nil {
-		s.byEmail[strings.ToLower(*ex.Email)] = ex
-	}
-	if ex.LinkedInURL != nil {
-		s.byLinkedIn[*ex.LinkedInURL] = ex
+	for _, k := range ex.keys() {
+		s.byKey[k] = ex
 	}
 }
 
@@ -172,11 +224,10 @@ func (s *store) delete(id string) bool {
 		return false
 	}
 	delete(s.byID, id)
-	if ex.Email != nil && s.byEmail[strings.ToLower(*ex.Email)] == ex {
-		delete(s.byEmail, strings.ToLower(*ex.Email))
-	}
-	if ex.LinkedInURL != nil && s.byLinkedIn[*ex.LinkedInURL] == ex {
-		delete(s.byLinkedIn, *ex.LinkedInURL)
+	for _, k := range ex.keys() {
+		if s.byKey[k] == ex {
+			delete(s.byKey, k)
+		}
 	}
 	s.items = slices.DeleteFunc(s.items, func(e *Exclusion) bool { return e == ex })
 	return true
@@ -185,6 +236,7 @@ func (s *store) delete(id string) bool {
 // filter is the list endpoint's query.
 type filter struct {
 	email, linkedin, reason  string
+	domain                   string
 	createdBefore, createdAf time.Time
 	sortBy                   string
 	desc                     bool
@@ -195,6 +247,8 @@ func (f filter) match(ex *Exclusion) bool {
 	case f.email != "" && (ex.Email == nil || !strings.EqualFold(*ex.Email, f.email)):
 		return false
 	case f.linkedin != "" && (ex.LinkedInURL == nil || *ex.LinkedInURL != f.linkedin):
+		return false
+	case f.domain != "" && (ex.Domain == nil || !strings.EqualFold(*ex.Domain, f.domain)):
 		return false
 	case f.reason != "" && ex.Reason != f.reason:
 		return false
