@@ -126,7 +126,10 @@ func (tk *Ticker) line() {
 	if elapsed > 0 {
 		rate = float64(tk.t.done) / elapsed
 	}
-	tk.log.Info("progress", "rows", tk.t.done, "total", tk.total, "created", tk.t.created,
-		"exists", tk.t.exists, "failed", tk.t.failed, "not_attempted", tk.t.na, "would_create", tk.t.would,
-		"rows_per_second", float64(int(rate*10))/10)
+	attrs := []any{"rows", tk.t.done, "total", tk.total, "created", tk.t.created,
+		"exists", tk.t.exists, "failed", tk.t.failed, "not_attempted", tk.t.na}
+	if tk.t.would > 0 {
+		attrs = append(attrs, "would_create", tk.t.would)
+	}
+	tk.log.Info("progress", append(attrs, "rows_per_second", float64(int(rate*10))/10)...)
 }

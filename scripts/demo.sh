@@ -15,7 +15,7 @@ for _ in $(seq 200); do grep -q '^TOPO_API_KEY=' "$out/mock.env" 2>/dev/null && 
 # The fake API's own URL and key (not a secret): TOPO_BASE_URL, TOPO_API_KEY.
 set -a; . "$out/mock.env"; set +a
 
-for f in testdata/dashboard.csv testdata/excel-bom-semicolon.csv testdata/messy.csv; do
+for f in testdata/dashboard.csv testdata/excel-bom-semicolon.csv testdata/messy.csv testdata/accounts.csv; do
   name=$(basename "$f" .csv)
   echo "\$ topo-exclusions import --default-reason other --rate 40 $f"
   "$bin" import --default-reason other --rate 40 \
@@ -24,7 +24,7 @@ for f in testdata/dashboard.csv testdata/excel-bom-semicolon.csv testdata/messy.
   echo "(exit $?)"
   echo
 done
-echo "Again, to show that a rerun sends nothing twice:"
+echo "The first list again: Topo answers 409 for each row, and nothing is created twice:"
 "$bin" import --quiet --rate 40 --report "$out/again.report.csv" --failures "$out/again.failures.csv" testdata/dashboard.csv
 echo "(exit $?)"
 echo
