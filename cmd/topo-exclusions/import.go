@@ -179,38 +179,52 @@ func sendFile(ctx context.Context, env *environment, path string, rf *readFlags,
 		log.Info("the key cannot read exclusions: after an unanswered attempt, rows are sent again and a 409 settles them")
 	}
 	sender := &importer.Sender{API: client, Pacer: pacer, Retries: sf.retries, Timeout: sf.timeout, CanRead: canRead}
-	progress := newProgress(env, log, rf.quiet, countRows(path, rf))
-	sess.out.set.Progress = progress
 	im := &importer.Import{
-		Rows: sess.reader, Sender: sender, Recorder: sess.out.set,
-		Concurrency: sf.concurrency, MaxFailures: sf.maxFailures, Grace: sf.grace, Stopped: preflightErr,
-		Ledger: dur.ledger(), Known: dur.known(),
+		Sender: sender, Concurrency: sf.concurrency, MaxFailures: sf.maxFailures, Grace: sf.grace,
+		Stopped: preflightErr, Ledger: dur.ledger(), Known: dur.known(),
 	}
-	stopNotice := context.AfterFunc(ctx, func() {
-		log.Warn("interrupted: finishing requests in flight, then recording the rest as not_attempted (signal again to stop at once)")
-	})
-	runErr := im.Run(ctx, env.hard)
-	stopNotice()
+	runErr := runPool(ctx, env, log, sess, im, countRows(path, rf), rf.quiet)
 	if runErr == nil {
 		runErr = dur.journal.Complete(displayName(sess.out.reportPath))
 	}
 	if err := dur.close(); runErr == nil && err != nil {
 		runErr = err
 	}
-	if runErr != nil {
-		log.Error(runErr.Error())
-	}
-	progress.Finish()
-	st := sender.Stats()
 	elapsed := time.Since(start)
-	sess.out.summary().Send = &report.SendSummary{
-		BaseURL: sf.baseURL, Requests: st.Requests, Lookups: st.Lookups, Retries: st.Retries,
-		Throttled: st.Throttled, RequestsPerSecond: float64(st.Requests) / elapsed.Seconds(),
-	}
-	if r := pacer.Rate(); !math.IsInf(r, 1) && r < math.MaxFloat64 {
-		sess.out.summary().Send.FinalRate = r
-	}
+	sess.out.summary().Send = sendSummary(sf, sender, pacer, elapsed, sender.Stats().Requests)
 	return sess.finish(env, log, elapsed, sendExitCode(sess.out.summary(), runErr), runErr)
+}
+
+// runPool runs im over the session's rows with a progress display, and
+// says when a signal asks it to stop.
+func runPool(ctx context.Context, env *environment, log *slog.Logger, sess *session, im *importer.Import, total int, quiet bool) error {
+	progress := newProgress(env, log, quiet, total)
+	sess.out.set.Progress = progress
+	im.Rows, im.Recorder = sess.reader, sess.out.set
+	stopNotice := context.AfterFunc(ctx, func() {
+		log.Warn("interrupted: finishing requests in flight, then recording the rest as not_attempted (signal again to stop at once)")
+	})
+	err := im.Run(ctx, env.hard)
+	stopNotice()
+	progress.Finish()
+	if err != nil {
+		log.Error(err.Error())
+	}
+	return err
+}
+
+// sendSummary is what talking to Topo took; requests are what the pace is
+// measured by (create attempts for import, lookups for plan).
+func sendSummary(sf *sendFlags, s *importer.Sender, p *importer.Pacer, elapsed time.Duration, requests int64) *report.SendSummary {
+	st := s.Stats()
+	sum := &report.SendSummary{
+		BaseURL: sf.baseURL, Requests: st.Requests, Lookups: st.Lookups, Retries: st.Retries,
+		Throttled: st.Throttled, RequestsPerSecond: float64(requests) / elapsed.Seconds(),
+	}
+	if r := p.Rate(); !math.IsInf(r, 1) && r < math.MaxFloat64 {
+		sum.FinalRate = r
+	}
+	return sum
 }
 
 // client builds the API client, with a connection pool sized to the

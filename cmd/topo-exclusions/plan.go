@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/topo-io/topo-exclusions/importer"
-	"github.com/topo-io/topo-exclusions/report"
 )
 
 const planUsage = `Usage: topo-exclusions plan [flags] FILE
@@ -75,22 +74,9 @@ func planFile(ctx context.Context, env *environment, path string, rf *readFlags,
 		preflightErr = &importer.AuthError{Status: 403, Message: "the list endpoint refused the key", Scope: "exclusions:read"}
 	}
 	checker := &importer.Sender{API: client, Pacer: pacer, Retries: sf.retries, Timeout: sf.timeout, CanRead: true}
-	progress := newProgress(env, log, rf.quiet, countRows(path, rf))
-	sess.out.set.Progress = progress
-	im := &importer.Import{
-		Rows: sess.reader, Sender: importer.Planner{Sender: checker}, Recorder: sess.out.set,
-		Concurrency: sf.concurrency, Stopped: preflightErr, Known: known,
-	}
-	runErr := im.Run(ctx, env.hard)
-	progress.Finish()
-	if runErr != nil {
-		log.Error(runErr.Error())
-	}
-	st := checker.Stats()
+	im := &importer.Import{Sender: importer.Planner{Sender: checker}, Concurrency: sf.concurrency, Stopped: preflightErr, Known: known}
+	runErr := runPool(ctx, env, log, sess, im, countRows(path, rf), rf.quiet)
 	elapsed := time.Since(start)
-	sess.out.summary().Send = &report.SendSummary{
-		BaseURL: sf.baseURL, Lookups: st.Lookups, Retries: st.Retries, Throttled: st.Throttled,
-		RequestsPerSecond: float64(st.Lookups) / elapsed.Seconds(),
-	}
+	sess.out.summary().Send = sendSummary(sf, checker, pacer, elapsed, checker.Stats().Lookups)
 	return sess.finish(env, log, elapsed, sendExitCode(sess.out.summary(), runErr), runErr)
 }
