@@ -145,15 +145,7 @@ func (sf *sendFlags) apiKey() (string, error) {
 // sendFile imports one list.
 func sendFile(ctx context.Context, env *environment, path string, rf *readFlags, sf *sendFlags) error {
 	start := time.Now()
-	if err := sf.check(); err != nil {
-		return err
-	}
-	key, err := sf.apiKey()
-	if err != nil {
-		return err
-	}
-	log := env.logger(rf.quiet, sf.logFormat)
-	client, err := sf.client(key)
+	log, client, err := sf.connect(env, rf)
 	if err != nil {
 		return err
 	}
@@ -225,6 +217,23 @@ func sendSummary(sf *sendFlags, s *importer.Sender, p *importer.Pacer, elapsed t
 		sum.FinalRate = r
 	}
 	return sum
+}
+
+// connect checks the flags, reads the key, and builds the logger and the
+// API client: what every command that talks to Topo starts with.
+func (sf *sendFlags) connect(env *environment, rf *readFlags) (*slog.Logger, *importer.Client, error) {
+	if err := sf.check(); err != nil {
+		return nil, nil, err
+	}
+	key, err := sf.apiKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := sf.client(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return env.logger(rf.quiet, sf.logFormat), client, nil
 }
 
 // client builds the API client, with a connection pool sized to the

@@ -43,15 +43,7 @@ func runPlan(ctx context.Context, env *environment, args []string) error {
 // planFile checks one list against Topo without writing to it.
 func planFile(ctx context.Context, env *environment, path string, rf *readFlags, sf *sendFlags) error {
 	start := time.Now()
-	if err := sf.check(); err != nil {
-		return err
-	}
-	key, err := sf.apiKey()
-	if err != nil {
-		return err
-	}
-	log := env.logger(rf.quiet, sf.logFormat)
-	client, err := sf.client(key)
+	log, client, err := sf.connect(env, rf)
 	if err != nil {
 		return err
 	}
