@@ -38,6 +38,13 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	// Tests write into temporary folders only, never beside the samples.
+	for _, pattern := range []string{"*.report.csv", "*.failures.csv", "*.journal*", "*.state*"} {
+		if left, _ := filepath.Glob(filepath.Join("..", "..", "testdata", pattern)); len(left) > 0 {
+			fmt.Fprintln(os.Stderr, "tests left files in testdata:", left)
+			code = 1
+		}
+	}
 	if code == 0 {
 		// Every in-process fake API and client must be gone by now.
 		if err := goleak.Find(); err != nil {

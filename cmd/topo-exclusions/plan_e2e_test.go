@@ -59,7 +59,7 @@ func TestPlanUsesTheStateWithoutRequests(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
-	if res := runBinaryEnv(t, dir, "", env, "import", "--rate", "0", "--state", "s.state", sample(t, "dashboard.csv")); res.code != 0 {
+	if res := runBinaryEnv(t, dir, "", env, "import", "--rate", "0", "--state", "s.state", "--report", "r0.csv", "--failures", "f0.csv", sample(t, "dashboard.csv")); res.code != 0 {
 		t.Fatalf("import: exit %d\n%s", res.code, res.stderr)
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, "s.state"))
