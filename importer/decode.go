@@ -209,3 +209,29 @@ func asciiPrefix(b []byte) int {
 	}
 	return n
 }
+
+// oldMacLines turns every CR into LF when the text's first 64 KiB have
+// carriage returns and no line feed at all: "CSV (Macintosh)" from Excel
+// for Mac ends its lines with CR alone.
+func oldMacLines(r *bufio.Reader) *bufio.Reader {
+	head, _ := r.Peek(sniffSize)
+	if bytes.IndexByte(head, '\n') >= 0 || bytes.IndexByte(head, '\r') < 0 {
+		return r
+	}
+	return bufio.NewReaderSize(transform.NewReader(r, crToLF{}), sniffSize)
+}
+
+type crToLF struct{ transform.NopResetter }
+
+func (crToLF) Transform(dst, src []byte, _ bool) (nDst, nSrc int, err error) {
+	n := copy(dst, src)
+	for i, c := range dst[:n] {
+		if c == '\r' {
+			dst[i] = '\n'
+		}
+	}
+	if n < len(src) {
+		err = transform.ErrShortDst
+	}
+	return n, n, err
+}

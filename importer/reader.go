@@ -81,6 +81,7 @@ func NewReader(r io.Reader, opt Options) (*Reader, error) {
 		return nil, err
 	}
 	dec := decode(r, enc)
+	dec.r = oldMacLines(dec.r)
 	delim, err := delimiter(dec, opt.Delimiter)
 	if err != nil {
 		return nil, err
@@ -271,6 +272,7 @@ func CountRows(r io.Reader, opt Options) (int, error) {
 		enc = EncodingAuto
 	}
 	dec := decode(r, enc)
+	dec.r = oldMacLines(dec.r)
 	delim, err := delimiter(dec, opt.Delimiter)
 	if err != nil {
 		return 0, err

@@ -91,6 +91,13 @@ func TestReaderFallsBackToWindows1252PerByte(t *testing.T) {
 	}
 }
 
+func TestReaderOldMacLineEndings(t *testing.T) {
+	rows, _ := readAll(t, "email;reason\ra@b.co;other\r\rc@d.co;\"two\rlines\"\r", Options{DefaultReason: "other"})
+	if len(rows) != 2 || rows[0].Num != 2 || rows[1].Num != 4 || rows[1].Norm.Email != "c@d.co" {
+		t.Fatalf("CR-only lines: %+v", rows)
+	}
+}
+
 func TestReaderDelimiters(t *testing.T) {
 	tests := []struct {
 		name, input string
