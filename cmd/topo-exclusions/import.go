@@ -19,9 +19,10 @@ import (
 
 const importUsage = `Usage: topo-exclusions import [flags] FILE
 
-Reads FILE (or - for standard input), validates every row, and sends each
-valid one to Topo's POST /v1/contact-exclusions: paced, concurrent,
-retried, and never twice. Writes a per-row report (with each created
+Reads FILE (CSV, tab-separated, an .xlsx workbook, or - for standard
+input), validates every row, and sends each valid one to Topo's
+POST /v1/contact-exclusions (or, for a list of domains, /v1/account-
+exclusions): paced, concurrent, retried, and never twice. Writes a per-row report (with each created
 record's id) and a failures file holding every row that still needs
 action; running the failures file again finishes the job.
 
