@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -35,6 +36,15 @@ func stopContexts() (soft, hard context.Context, release func()) {
 					continue
 				}
 				cancelHard()
+				// Reports are flushed as soon as the run returns; a run stuck
+				// in something no context reaches (a read from a pipe that
+				// never ends) must not keep the process alive.
+				select {
+				case <-done:
+				case <-time.After(10 * time.Second):
+					fmt.Fprintln(os.Stderr, "topo-exclusions: still not stopped 10s after the second signal: exiting")
+					os.Exit(exitInterrupted)
+				}
 				return
 			case <-done:
 				return
