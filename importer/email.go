@@ -26,23 +26,35 @@ func NormalizeEmail(s string) (string, error) {
 		s = s[1 : len(s)-1]
 	}
 	s = lowerASCIIFast(s)
-	switch strings.Count(s, "@") {
-	case 0:
-		return "", errors.New("has no @")
-	case 1:
-	default:
-		if strings.ContainsAny(s, ",; ") {
-			return "", errors.New("holds more than one address: give one per row")
+	// One pass over the address for what the checks below branch on.
+	var ats, at int
+	var list, quote, space bool
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '@':
+			if ats++; ats == 1 {
+				at = i
+			}
+		case ',', ';':
+			list = true
+		case '<', '>', '"':
+			quote = true
+		case ' ', '\t', '\r', '\n':
+			space = true
 		}
+	}
+	switch {
+	case ats == 0:
+		return "", errors.New("has no @")
+	case ats > 1 && (list || space):
+		return "", errors.New("holds more than one address: give one per row")
+	case ats > 1:
 		return "", errors.New("has more than one @")
-	}
-	if strings.ContainsAny(s, "<>\"") {
+	case quote:
 		return "", errors.New("has a display name or quotes: keep only the address")
-	}
-	if strings.ContainsAny(s, " \t\r\n") {
+	case space:
 		return "", errors.New("contains a space: keep only the address")
 	}
-	at := strings.IndexByte(s, '@')
 	if err := checkLocal(s[:at]); err != nil {
 		return "", err
 	}
@@ -74,7 +86,7 @@ func checkLocal(local string) error {
 	}
 	for i := 0; i < len(local); i++ {
 		c := local[i]
-		if c >= utf8.RuneSelf || isAlnum(c) || strings.IndexByte(".!#$%&'*+/=?^_`{|}~-", c) >= 0 {
+		if c >= utf8.RuneSelf || atext[c] {
 			continue
 		}
 		if c == ' ' || c == '\t' {
@@ -87,6 +99,14 @@ func checkLocal(local string) error {
 	}
 	return nil
 }
+
+// atext marks the ASCII bytes allowed in a dot-atom local part.
+var atext = func() (t [256]bool) {
+	for c := 0; c < 128; c++ {
+		t[c] = isAlnum(byte(c)) || strings.IndexByte(".!#$%&'*+/=?^_`{|}~-", byte(c)) >= 0
+	}
+	return t
+}()
 
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z'
