@@ -25,7 +25,7 @@ func NormalizeEmail(s string) (string, error) {
 	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") && strings.Count(s, "<") == 1 {
 		s = s[1 : len(s)-1]
 	}
-	s = lowerASCIIFast(s)
+	s = strings.ToLower(s) // no allocation when already lower case
 	// One pass over the address for what the checks below branch on.
 	var ats, at int
 	var list, quote, space bool
@@ -62,17 +62,6 @@ func NormalizeEmail(s string) (string, error) {
 		return "", err
 	}
 	return s, nil
-}
-
-// lowerASCIIFast lower-cases s, without allocating when it already is.
-func lowerASCIIFast(s string) string {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
-			return strings.ToLower(s)
-		}
-	}
-	return s
 }
 
 func checkLocal(local string) error {

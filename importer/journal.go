@@ -183,9 +183,6 @@ func (j *Journal) load(fp Fingerprint) (int64, *journalLine, error) {
 // Corrupt counts the unreadable lines that loading skipped.
 func (j *Journal) Corrupt() int { return j.corrupt }
 
-// Path is where the journal is.
-func (j *Journal) Path() string { return j.path }
-
 // Completed describes the run that completed this journal: when, and where
 // its report went.
 func (j *Journal) Completed() (when, report string) {

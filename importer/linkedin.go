@@ -139,7 +139,7 @@ func canonicalSlug(slug string) (string, error) {
 		}
 	}
 	if !strings.HasPrefix(slug, "ACoAA") {
-		slug = lowerASCIIFast(slug)
+		slug = strings.ToLower(slug)
 	}
 	if plain {
 		return slug, nil

@@ -130,9 +130,6 @@ func (s *Server) Close() {
 	s.http.Close()
 }
 
-// Options returns the options the server runs with, defaults filled in.
-func (s *Server) Options() Options { return s.opt }
-
 // Records returns every stored contact exclusion in creation order.
 func (s *Server) Records() []Exclusion { return s.store.snapshot() }
 

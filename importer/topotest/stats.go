@@ -1,6 +1,7 @@
 package topotest
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -96,8 +97,8 @@ func (st *stats) created(ex *Exclusion) {
 func (s *Server) Stats() Stats {
 	s.stats.mu.Lock()
 	out := s.stats.s
-	out.ByStatus = copyMap(out.ByStatus)
-	out.ByMethod = copyMap(out.ByMethod)
+	out.ByStatus = maps.Clone(out.ByStatus)
+	out.ByMethod = maps.Clone(out.ByMethod)
 	s.stats.mu.Unlock()
 	out.Records = len(s.store.snapshot()) + len(s.accounts.snapshot())
 	return out
@@ -110,12 +111,4 @@ func (s *Server) CreatedCount(key string) int {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()
 	return s.stats.creates[key]
-}
-
-func copyMap(m map[string]int) map[string]int {
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
