@@ -35,6 +35,9 @@ func NewKeySet() *KeySet {
 	return &KeySet{seed: maphash.MakeSeed()}
 }
 
+// Free releases the set's memory; the set must not be used after.
+func (s *KeySet) Free() { *s = KeySet{} }
+
 // Len is the number of keys in the set.
 func (s *KeySet) Len() int { return s.n }
 
@@ -65,12 +68,12 @@ func (s *KeySet) Lookup(h uint64) (row int, ok bool) {
 
 // Add records that the key with hash h first appeared on row. It does not
 // look for h first: call Lookup for that.
-func (s *KeySet) Add(h uint64, row int) {
+func (s *KeySet) Add(h uint64, row uint32) {
 	sh := &s.shards[h>>56]
 	if (sh.n+1)*8 > len(sh.hashes)*7 {
 		sh.grow()
 	}
-	sh.insert(h, uint32(min(row, 1<<32-1)))
+	sh.insert(h, row)
 	s.n++
 }
 

@@ -5,54 +5,53 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
 // Validator normalises and checks rows, and marks later rows that repeat
-// an earlier row's email or LinkedIn URL as duplicates.
+// an earlier row's email, LinkedIn URL, domain (or, for removal, id) as
+// duplicates.
 type Validator struct {
 	// DefaultReason, already normalised, fills an empty reason.
 	DefaultReason string
-	now           time.Time
-	seen          *KeySet
-	kind          Kind // contacts unless the reader found accounts
+	// Kind is contacts or accounts.
+	Kind topo.Kind
+	// Removal checks rows for remove: an id or a key identifies the
+	// exclusion; reason and until are not needed.
+	Removal bool
+	now     time.Time
+	seen    *KeySet
 }
 
 // NewValidator returns a validator that judges expiry dates against now.
 func NewValidator(defaultReason string, now time.Time) *Validator {
-	return &Validator{DefaultReason: defaultReason, now: now, seen: NewKeySet()}
+	return &Validator{DefaultReason: defaultReason, Kind: topo.Contacts, now: now, seen: NewKeySet()}
 }
+
+// Close releases the duplicate set's memory.
+func (v *Validator) Close() { v.seen.Free() }
 
 // Check validates the raw values of spreadsheet row num, duplicates
 // included. Rows must be checked in input order.
 func (v *Validator) Check(num int, raw Fields) Row {
-	r := v.normalize(num, raw)
-	v.dedupe(&r)
+	r := v.Normalize(num, raw)
+	v.Dedupe(&r)
 	return r
 }
 
-// normalize checks one row on its own. It reads only v's settings, so
-// rows can be normalised ahead of, and apart from, deduplication.
-func (v *Validator) normalize(num int, raw Fields) Row {
+// Normalize checks one row on its own. It reads only v's settings, so rows
+// can be normalised ahead of, and apart from, deduplication.
+func (v *Validator) Normalize(num int, raw Fields) Row {
 	r := Row{Num: num, Raw: raw}
-	if strings.TrimSpace(raw.Reason) == "" {
+	if strings.TrimSpace(raw.Reason) == "" && !v.Removal {
 		r.Raw.Reason = v.DefaultReason
 	}
 	var p problems
-	var err error
-	if v.kind == KindAccounts {
-		if r.Norm.Domain, err = NormalizeDomain(raw.Domain); err != nil {
-			p.add("domain", raw.Domain, err.Error())
-		}
+	if v.Removal {
+		v.removal(&r, &p)
 	} else {
-		v.keys(&r, &p)
-	}
-	if r.Raw.Reason == "" {
-		p.add("reason", "", "is empty: fill it in or pass --default-reason")
-	} else if r.Norm.Reason, err = NormalizeReason(r.Raw.Reason); err != nil {
-		p.add("reason", r.Raw.Reason, err.Error())
-	}
-	if r.Norm.Until, err = NormalizeUntil(raw.Until, v.now); err != nil {
-		p.add("until", raw.Until, err.Error())
+		v.creation(&r, &p)
 	}
 	r.Norm.Message = strings.TrimSpace(raw.Message)
 	if len(p) > 0 {
@@ -63,12 +62,55 @@ func (v *Validator) normalize(num int, raw Fields) Row {
 	return r
 }
 
-// keys checks a contact's email and LinkedIn URL.
-func (v *Validator) keys(r *Row, p *problems) {
+func (v *Validator) creation(r *Row, p *problems) {
+	var err error
+	if v.Kind == topo.Accounts {
+		if r.Norm.Domain, err = NormalizeDomain(r.Raw.Domain); err != nil {
+			p.add("domain", r.Raw.Domain, err.Error())
+		}
+	} else {
+		v.contactKeys(r, p, true)
+	}
+	if r.Raw.Reason == "" {
+		p.add("reason", "", "is empty: fill it in or pass --default-reason")
+	} else if r.Norm.Reason, err = NormalizeReason(r.Raw.Reason); err != nil {
+		p.add("reason", r.Raw.Reason, err.Error())
+	}
+	if r.Norm.Until, err = NormalizeUntil(r.Raw.Until, v.now); err != nil {
+		p.add("until", r.Raw.Until, err.Error())
+	}
+}
+
+// removal accepts a row that names its exclusion by id, or by a key.
+func (v *Validator) removal(r *Row, p *problems) {
+	if id := strings.TrimSpace(r.Raw.ID); id != "" {
+		if strings.ContainsAny(id, "/?#% \t") {
+			p.add("id", r.Raw.ID, "is not an exclusion id")
+		}
+		r.Norm.ID = id
+	}
+	var err error
+	switch {
+	case v.Kind == topo.Accounts && strings.TrimSpace(r.Raw.Domain) != "":
+		if r.Norm.Domain, err = NormalizeDomain(r.Raw.Domain); err != nil {
+			p.add("domain", r.Raw.Domain, err.Error())
+		}
+	case v.Kind == topo.Accounts:
+		if r.Norm.ID == "" {
+			p.add("id", "", "and domain are both empty: a row needs one")
+		}
+	default:
+		v.contactKeys(r, p, r.Norm.ID == "")
+	}
+}
+
+// contactKeys checks a contact's email and LinkedIn URL; need says one of
+// them is required.
+func (v *Validator) contactKeys(r *Row, p *problems, need bool) {
 	raw := r.Raw
 	var err error
 	email, linkedin := strings.TrimSpace(raw.Email), strings.TrimSpace(raw.LinkedInURL)
-	if email == "" && linkedin == "" {
+	if email == "" && linkedin == "" && need {
 		p.add("email", "", "and linkedin_url are both empty: a row needs at least one")
 	}
 	if email != "" {
@@ -94,23 +136,28 @@ func (p *problems) add(column, value, why string) {
 	*p = append(*p, column+" "+strconv.Quote(value)+" "+why)
 }
 
-// dedupe marks r a duplicate when one of its keys (email, LinkedIn URL,
-// or domain) was on an earlier valid row, and otherwise remembers them.
-// Invalid rows are never remembered: their fixed versions must be sent.
-func (v *Validator) dedupe(r *Row) {
+// Dedupe marks r a duplicate when one of its keys (or, removing by id, its
+// id) was on an earlier valid row, and otherwise remembers them. Invalid
+// rows are never remembered: their fixed versions must be sent.
+func (v *Validator) Dedupe(r *Row) {
 	if r.Status != StatusValid {
 		return
 	}
-	var hashes [2]uint64
-	keys := rowKeys(*r)
+	keys := r.Keys()
+	if v.Removal && r.Norm.ID != "" {
+		keys = []topo.Key{{Name: "id", Value: r.Norm.ID}}
+	}
+	var hashes [3]uint64
 	for i, k := range keys {
-		hashes[i] = v.seen.Hash(k.value)
+		// Values of different names never collide (an email has an @, a
+		// URL a /, a domain neither, an id no dot), so one set holds all.
+		hashes[i] = v.seen.Hash(k.Value)
 		if first, ok := v.seen.Lookup(hashes[i]); ok {
-			r.Status, r.Err = StatusDuplicate, fmt.Sprintf("duplicate of row %d (same %s)", first, k.field)
+			r.Status, r.Err = StatusDuplicate, fmt.Sprintf("duplicate of row %d (same %s)", first, k.Name)
 			return
 		}
 	}
 	for i := range keys {
-		v.seen.Add(hashes[i], r.Num)
+		v.seen.Add(hashes[i], uint32(min(r.Num, 1<<32-1)))
 	}
 }

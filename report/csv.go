@@ -10,17 +10,18 @@ import (
 	"github.com/topo-io/topo-exclusions/importer"
 )
 
-// cellWriter writes CSV records (comma, CRLF-free, RFC 4180 quoting) with
+// cellWriter writes CSV records (one delimiter, LF, RFC 4180 quoting) with
 // every cell that a spreadsheet would run as a formula prefixed by ', so
 // opening a report in Excel runs nothing (OWASP CSV injection). The reader
 // strips that guard again. It implements gocsv.CSVWriter.
 type cellWriter struct {
-	w   *bufio.Writer
-	err error
+	w     *bufio.Writer
+	delim byte
+	err   error
 }
 
-func newCellWriter(w io.Writer) *cellWriter {
-	return &cellWriter{w: bufio.NewWriterSize(w, 64<<10)}
+func newCellWriter(w io.Writer, delim byte) *cellWriter {
+	return &cellWriter{w: bufio.NewWriterSize(w, 64<<10), delim: delim}
 }
 
 // Write writes one record.
@@ -28,9 +29,9 @@ func (c *cellWriter) Write(cells []string) error {
 	b := c.begin()
 	for i, s := range cells {
 		if i > 0 {
-			b = append(b, ',')
+			b = append(b, c.delim)
 		}
-		b = appendCell(b, s)
+		b = appendCellDelim(b, s, c.delim)
 	}
 	return c.end(b)
 }
@@ -56,21 +57,24 @@ func (c *cellWriter) Flush() {
 // Error is the first error met writing.
 func (c *cellWriter) Error() error { return c.err }
 
-// special marks the bytes that make a cell need quotes.
+// special marks the bytes that make a cell need quotes (with a comma).
 var special = [256]bool{',': true, '"': true, '\r': true, '\n': true}
 
-func needsQuotes(s string) bool {
+func needsQuotes(s string, delim byte) bool {
 	for i := 0; i < len(s); i++ {
-		if special[s[i]] {
+		if special[s[i]] || s[i] == delim {
 			return true
 		}
 	}
 	return false
 }
 
-func appendCell(b []byte, s string) []byte {
+// appendCell appends one comma-separated cell.
+func appendCell(b []byte, s string) []byte { return appendCellDelim(b, s, ',') }
+
+func appendCellDelim(b []byte, s string, delim byte) []byte {
 	guard := importer.NeedsGuard(s)
-	if !guard && !needsQuotes(s) {
+	if !guard && !needsQuotes(s, delim) {
 		return append(b, s...)
 	}
 	b = append(b, '"')

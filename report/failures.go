@@ -6,28 +6,61 @@ import (
 	"github.com/gocarina/gocsv"
 
 	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
-// failure is one line of the failures file: the dashboard's five columns
-// with the input's own values, and why the row still needs action. The
-// reader ignores the error column, so the file goes straight back in.
-type failure struct {
-	Email       string `csv:"email"`
-	LinkedInURL string `csv:"linkedin_url"`
-	Reason      string `csv:"reason"`
-	Message     string `csv:"message"`
-	Until       string `csv:"until"`
-	Error       string `csv:"error"`
-}
+// The failures file's schemas: the struct tags are the columns. Each has
+// the dashboard's columns with the input's own values, the source row,
+// why the row still needs action, and whether an attempt may have reached
+// Topo (a rerun looks those rows up before sending anything). The reader
+// knows every column, so the file goes straight back in.
+type (
+	failure struct {
+		Row         int    `csv:"row"`
+		Email       string `csv:"email"`
+		LinkedInURL string `csv:"linkedin_url"`
+		Reason      string `csv:"reason"`
+		Message     string `csv:"message"`
+		Until       string `csv:"until"`
+		Error       string `csv:"error"`
+		MaybeSent   string `csv:"maybe_sent"`
+	}
+	accountFailure struct {
+		Row       int    `csv:"row"`
+		Domain    string `csv:"domain"`
+		Reason    string `csv:"reason"`
+		Message   string `csv:"message"`
+		Until     string `csv:"until"`
+		Error     string `csv:"error"`
+		MaybeSent string `csv:"maybe_sent"`
+	}
+	removalFailure struct {
+		Row         int    `csv:"row"`
+		ID          string `csv:"id"`
+		Email       string `csv:"email"`
+		LinkedInURL string `csv:"linkedin_url"`
+		Error       string `csv:"error"`
+		MaybeSent   string `csv:"maybe_sent"`
+	}
+	accountRemovalFailure struct {
+		Row       int    `csv:"row"`
+		ID        string `csv:"id"`
+		Domain    string `csv:"domain"`
+		Error     string `csv:"error"`
+		MaybeSent string `csv:"maybe_sent"`
+	}
+)
 
-// accountFailure is the same for account exclusions: the dashboard's
-// domain column in place of email and linkedin_url.
-type accountFailure struct {
-	Domain  string `csv:"domain"`
-	Reason  string `csv:"reason"`
-	Message string `csv:"message"`
-	Until   string `csv:"until"`
-	Error   string `csv:"error"`
+// FailuresFormat is how the failures file is written: as the input was,
+// so that the spreadsheet that made the input opens it in columns.
+type FailuresFormat struct {
+	Kind topo.Kind
+	// Removal writes rows for remove (id and keys) instead of for import.
+	Removal bool
+	// Delimiter is the input's (',' when zero); BOM starts the file with
+	// a UTF-8 byte-order mark, as Excel writes "CSV UTF-8".
+	Delimiter byte
+	BOM       bool
 }
 
 // Failures writes the rows that still need action. It is the one place
@@ -35,19 +68,23 @@ type accountFailure struct {
 // rows are few enough that reflection costs nothing that matters (the
 // per-row report is written by hand; see the README's design notes).
 type Failures struct {
-	out      *cellWriter
-	accounts bool
-	n        int
+	out    *cellWriter
+	format FailuresFormat
+	n      int
 }
 
-// NewFailures writes the header for a list of kind to w and returns a
-// Failures for the rows.
-func NewFailures(w io.Writer, kind importer.Kind) (*Failures, error) {
-	f := &Failures{out: newCellWriter(w), accounts: kind == importer.KindAccounts}
-	if f.accounts {
-		return f, gocsv.MarshalCSV([]accountFailure{}, batchFlush{f.out})
+// NewFailures writes the header to w and returns a Failures for the rows.
+func NewFailures(w io.Writer, format FailuresFormat) (*Failures, error) {
+	if format.Delimiter == 0 {
+		format.Delimiter = ','
 	}
-	return f, gocsv.MarshalCSV([]failure{}, batchFlush{f.out})
+	if format.BOM {
+		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+			return nil, err
+		}
+	}
+	f := &Failures{out: newCellWriter(w, format.Delimiter), format: format}
+	return f, gocsv.MarshalCSV(f.record(importer.Outcome{}, false), batchFlush{f.out})
 }
 
 type batchFlush struct{ *cellWriter }
@@ -59,15 +96,34 @@ func (f *Failures) Write(o importer.Outcome) error {
 	if !o.Status.NeedsAction() {
 		return nil
 	}
-	raw := o.Row.Raw
 	f.n++
 	// gocsv flushes after every call; batchFlush keeps that to Flush below.
-	if f.accounts {
-		return gocsv.MarshalCSVWithoutHeaders([]accountFailure{{Domain: raw.Domain, Reason: raw.Reason,
-			Message: raw.Message, Until: raw.Until, Error: o.Err}}, batchFlush{f.out})
+	return gocsv.MarshalCSVWithoutHeaders(f.record(o, true), batchFlush{f.out})
+}
+
+// record is o as a one-row slice of the format's schema (empty: none).
+func (f *Failures) record(o importer.Outcome, one bool) any {
+	raw, maybe := o.Row.Raw, ""
+	if o.MaybeSent {
+		maybe = "true"
 	}
-	return gocsv.MarshalCSVWithoutHeaders([]failure{{Email: raw.Email, LinkedInURL: raw.LinkedInURL,
-		Reason: raw.Reason, Message: raw.Message, Until: raw.Until, Error: o.Err}}, batchFlush{f.out})
+	acc := f.format.Kind == topo.Accounts
+	switch {
+	case f.format.Removal && acc:
+		return rows(one, accountRemovalFailure{o.Row.Num, raw.ID, raw.Domain, o.Err, maybe})
+	case f.format.Removal:
+		return rows(one, removalFailure{o.Row.Num, raw.ID, raw.Email, raw.LinkedInURL, o.Err, maybe})
+	case acc:
+		return rows(one, accountFailure{o.Row.Num, raw.Domain, raw.Reason, raw.Message, raw.Until, o.Err, maybe})
+	}
+	return rows(one, failure{o.Row.Num, raw.Email, raw.LinkedInURL, raw.Reason, raw.Message, raw.Until, o.Err, maybe})
+}
+
+func rows[T any](one bool, r T) []T {
+	if one {
+		return []T{r}
+	}
+	return []T{}
 }
 
 // Len is how many rows were written.

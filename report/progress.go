@@ -3,6 +3,7 @@ package report
 import (
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,41 +21,56 @@ type Progress interface {
 
 // tally counts outcomes for progress displays.
 type tally struct {
-	mu                                       sync.Mutex
-	done, created, exists, failed, na, would int
-	start                                    time.Time
+	mu     sync.Mutex
+	done   int
+	counts map[importer.Status]int
+	start  time.Time
 }
 
 func (t *tally) add(o importer.Outcome) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.done++
-	switch o.Status {
-	case importer.StatusCreated:
-		t.created++
-	case importer.StatusExists:
-		t.exists++
-	case importer.StatusFailed:
-		t.failed++
-	case importer.StatusNotAttempted:
-		t.na++
-	case importer.StatusWouldCreate:
-		t.would++
+	if t.counts == nil {
+		t.counts = map[importer.Status]int{}
 	}
+	t.done++
+	t.counts[o.Status]++
+}
+
+// shown are the statuses a progress display counts, when they occur.
+var shown = []importer.Status{
+	importer.StatusCreated, importer.StatusExists, importer.StatusExtended, importer.StatusUpdated,
+	importer.StatusRemoved, importer.StatusNotFound, importer.StatusWouldCreate, importer.StatusWouldExtend,
+	importer.StatusWouldRemove, importer.StatusExistsShorter, importer.StatusFailed, importer.StatusUnknown,
+	importer.StatusNotAttempted,
+}
+
+// attrs are the counts as log attributes: those shown, when non-zero,
+// and the three an import is read by always.
+func (t *tally) attrs() []any {
+	var a []any
+	for _, st := range shown {
+		n := t.counts[st]
+		if n > 0 || st == importer.StatusCreated || st == importer.StatusExists || st == importer.StatusFailed {
+			a = append(a, string(st), n)
+		}
+	}
+	return a
 }
 
 // Bar is a progress bar for a terminal: rows done of total, rate, ETA,
-// and the created/exists/failed counts.
+// and the counts that matter.
 type Bar struct {
 	bar *progressbar.ProgressBar
 	t   tally
 }
 
-// NewBar draws on w (standard error); total is -1 when unknown.
-func NewBar(w io.Writer, total int) *Bar {
+// NewBar draws on w (standard error); total is -1 when unknown; what names
+// the work ("importing", "removing"…).
+func NewBar(w io.Writer, total int, what string) *Bar {
 	return &Bar{bar: progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("importing"),
+		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("rows"),
@@ -69,8 +85,13 @@ func NewBar(w io.Writer, total int) *Bar {
 func (b *Bar) Add(o importer.Outcome) {
 	b.t.add(o)
 	b.t.mu.Lock()
-	desc := "created " + group(b.t.created) + " · exists " + group(b.t.exists) + " · failed " + group(b.t.failed)
+	a := b.t.attrs()
 	b.t.mu.Unlock()
+	parts := make([]string, 0, len(a)/2)
+	for i := 0; i+1 < len(a); i += 2 {
+		parts = append(parts, a[i].(string)+" "+group(a[i+1].(int)))
+	}
+	desc := strings.Join(parts, " · ")
 	b.bar.Describe(desc)
 	_ = b.bar.Add(1)
 }
@@ -126,10 +147,6 @@ func (tk *Ticker) line() {
 	if elapsed > 0 {
 		rate = float64(tk.t.done) / elapsed
 	}
-	attrs := []any{"rows", tk.t.done, "total", tk.total, "created", tk.t.created,
-		"exists", tk.t.exists, "failed", tk.t.failed, "not_attempted", tk.t.na}
-	if tk.t.would > 0 {
-		attrs = append(attrs, "would_create", tk.t.would)
-	}
+	attrs := append([]any{"rows", tk.t.done, "total", tk.total}, tk.t.attrs()...)
 	tk.log.Info("progress", append(attrs, "rows_per_second", float64(int(rate*10))/10)...)
 }

@@ -31,7 +31,7 @@ func TestTickerLogsPlainLines(t *testing.T) {
 
 func TestBarDrawsOnItsWriter(t *testing.T) {
 	var buf bytes.Buffer
-	b := NewBar(&buf, 2)
+	b := NewBar(&buf, 2, "importing")
 	b.Add(importer.Outcome{Status: importer.StatusCreated})
 	b.Add(importer.Outcome{Status: importer.StatusFailed})
 	b.Finish()

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
 // Columns are the report's columns, in order; AccountColumns those of a
@@ -15,10 +16,12 @@ var (
 	Columns = []string{
 		"row", "status", "id", "email", "linkedin_url", "reason", "message", "until",
 		"http_status", "error_type", "error", "request_id", "attempts",
+		"note", "previous_reason", "previous_until", "maybe_sent",
 	}
 	AccountColumns = []string{
 		"row", "status", "id", "domain", "reason", "message", "until",
 		"http_status", "error_type", "error", "request_id", "attempts",
+		"note", "previous_reason", "previous_until", "maybe_sent",
 	}
 )
 
@@ -32,8 +35,8 @@ type Writer struct {
 
 // NewWriter writes the header for a list of kind to w and returns a
 // Writer for the rows.
-func NewWriter(w io.Writer, kind importer.Kind) (*Writer, error) {
-	rw := &Writer{out: newCellWriter(w), accounts: kind == importer.KindAccounts}
+func NewWriter(w io.Writer, kind topo.Kind) (*Writer, error) {
+	rw := &Writer{out: newCellWriter(w, ','), accounts: kind == topo.Accounts}
 	if rw.accounts {
 		return rw, rw.out.Write(AccountColumns)
 	}
@@ -46,7 +49,7 @@ func (w *Writer) Write(o importer.Outcome) error {
 	b := w.out.begin()
 	b = strconv.AppendInt(b, int64(r.Num), 10)
 	b = appendCell(append(b, ','), string(o.Status))
-	b = appendCell(append(b, ','), o.ID)
+	b = appendCell(append(b, ','), either(o.ID, r.Raw.ID))
 	if w.accounts {
 		b = appendCell(append(b, ','), either(r.Norm.Domain, r.Raw.Domain))
 	} else {
@@ -64,6 +67,17 @@ func (w *Writer) Write(o importer.Outcome) error {
 		b = appendCell(append(b, ','), cell)
 	}
 	b = appendPositive(append(b, ','), o.Attempts)
+	b = appendCell(append(b, ','), o.Note)
+	if p := o.Previous; p != nil {
+		b = appendCell(append(b, ','), p.Reason)
+		b = appendCell(append(b, ','), orPermanent(p.Until))
+	} else {
+		b = append(b, ',', ',')
+	}
+	b = append(b, ',')
+	if o.MaybeSent {
+		b = append(b, "true"...)
+	}
 	return w.out.end(b)
 }
 
@@ -72,6 +86,13 @@ func (w *Writer) Write(o importer.Outcome) error {
 func (w *Writer) Flush() error {
 	w.out.Flush()
 	return w.out.Error()
+}
+
+func orPermanent(until string) string {
+	if until == "" {
+		return "permanent"
+	}
+	return until
 }
 
 func either(norm, raw string) string {

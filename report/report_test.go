@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/input"
+	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
 func TestAppendCellGuardsFormulas(t *testing.T) {
@@ -35,7 +37,7 @@ func TestAppendCellGuardsFormulas(t *testing.T) {
 
 func TestWriterColumns(t *testing.T) {
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, importer.KindContacts)
+	w, err := NewWriter(&buf, topo.Contacts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +49,7 @@ func TestWriterColumns(t *testing.T) {
 			Norm: importer.Fields{Email: "a@b.co", Reason: "UNSUBSCRIBED"},
 		},
 		Status: importer.StatusFailed, ID: "id-1", HTTPStatus: 400, ErrorType: "ValidationIssue",
-		Err: "bad until", RequestID: "req_1", Attempts: 2,
+		Err: "bad until", RequestID: "req_1", Attempts: 2, MaybeSent: true,
 	}
 	if err := w.Write(o); err != nil {
 		t.Fatal(err)
@@ -55,8 +57,17 @@ func TestWriterColumns(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	want := "row,status,id,email,linkedin_url,reason,message,until,http_status,error_type,error,request_id,attempts\n" +
-		"7,failed,id-1,a@b.co,,UNSUBSCRIBED,,31/12/2027,400,ValidationIssue,bad until,req_1,2\n"
+	ext := importer.Outcome{Row: importer.Row{Num: 8, Norm: importer.Fields{Email: "c@d.co", Reason: "OTHER", Until: "2027-12-31T23:59:59Z"}},
+		Status: importer.StatusExtended, ID: "id-2", HTTPStatus: 200, Attempts: 2, Previous: &importer.Previous{Reason: "BAD_TIMING", Until: "2026-12-01T23:59:59Z"}}
+	if err := w.Write(ext); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := "row,status,id,email,linkedin_url,reason,message,until,http_status,error_type,error,request_id,attempts,note,previous_reason,previous_until,maybe_sent\n" +
+		"7,failed,id-1,a@b.co,,UNSUBSCRIBED,,31/12/2027,400,ValidationIssue,bad until,req_1,2,,,,true\n" +
+		"8,extended,id-2,c@d.co,,OTHER,,2027-12-31T23:59:59Z,200,,,,2,,BAD_TIMING,2026-12-01T23:59:59Z,\n"
 	if buf.String() != want {
 		t.Errorf("report:\n%s\nwant:\n%s", buf.String(), want)
 	}
@@ -71,7 +82,7 @@ func TestFailuresRoundTrip(t *testing.T) {
 		{LinkedInURL: "https://www.linkedin.com/company/acme", Reason: "competitor", Message: "+1 555"},
 	}
 	var buf bytes.Buffer
-	f, err := NewFailures(&buf, importer.KindContacts)
+	f, err := NewFailures(&buf, FailuresFormat{Kind: topo.Contacts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,15 +98,15 @@ func TestFailuresRoundTrip(t *testing.T) {
 	if err := f.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(buf.String(), "email,linkedin_url,reason,message,until,error\n") {
+	if !strings.HasPrefix(buf.String(), "row,email,linkedin_url,reason,message,until,error,maybe_sent\n") {
 		t.Fatalf("header: %q", buf.String())
 	}
-	r, err := importer.NewReader(&buf, importer.Options{Now: time.Now()})
+	r, err := input.NewReader(&buf, input.Options{Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.Info().Ignored; len(got) != 1 || got[0] != "error" {
-		t.Errorf("ignored columns %q, want only error", got)
+	if got := r.Info().Ignored; len(got) != 0 {
+		t.Errorf("ignored columns %q: the tool's own columns read back without a warning", got)
 	}
 	for i, want := range raws {
 		row, err := r.Next()
@@ -112,12 +123,13 @@ func TestFailuresRoundTrip(t *testing.T) {
 }
 
 func TestSummary(t *testing.T) {
-	s := NewSummary("validate", "list.csv")
+	start := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	s := NewSummary("validate", "list.csv", start)
 	for _, st := range []importer.Status{importer.StatusValid, importer.StatusValid, importer.StatusInvalid, importer.StatusDuplicate} {
 		s.Add(importer.Outcome{Status: st})
 	}
 	s.Encoding, s.Delimiter, s.Report, s.Failures = "utf-8", ";", "r.csv", "f.csv"
-	s.Finish(2*time.Second, 1)
+	s.Finish(start.Add(2*time.Second), 1, "completed")
 	var text, js bytes.Buffer
 	if err := s.WriteText(&text); err != nil {
 		t.Fatal(err)
@@ -130,7 +142,8 @@ func TestSummary(t *testing.T) {
 			t.Errorf("text summary lacks %q:\n%s", want, text.String())
 		}
 	}
-	for _, want := range []string{`"rows": 4`, `"valid": 2`, `"not_attempted": 0`, `"rows_per_second": 2`, `"exit_code": 1`} {
+	for _, want := range []string{`"rows": 4`, `"valid": 2`, `"not_attempted": 0`, `"rows_per_second": 2`, `"exit_code": 1`,
+		`"status": "completed"`, `"started_at": "2026-11-27T10:00:00Z"`, `"finished_at": "2026-11-27T10:00:02Z"`} {
 		if !strings.Contains(js.String(), want) {
 			t.Errorf("JSON summary lacks %s:\n%s", want, js.String())
 		}

@@ -11,51 +11,102 @@ import (
 )
 
 // Summary is the run's totals: printed for people at the end and, with
-// --summary, written as JSON for schedulers and scripts.
+// --summary, written as JSON for schedulers and scripts. It is written on
+// every way a run can end, setup errors and interruptions included.
 type Summary struct {
-	Command   string `json:"command"`
+	Command string `json:"command"`
+	// Status is how the run ended: completed, stopped (aborted, or the
+	// outputs could not be written), interrupted, or failed (nothing was
+	// read or sent: a usage or setup error).
+	Status   string    `json:"status"`
+	ExitCode int       `json:"exit_code"`
+	Started  time.Time `json:"started_at"`
+	Finished time.Time `json:"finished_at"`
+	// Error is what ended the run early, if anything did; Resume says how
+	// to go on.
+	Error  string `json:"error,omitempty"`
+	Resume string `json:"resume,omitempty"`
+
 	Input     string `json:"input"`
-	Encoding  string `json:"encoding"`
+	Encoding  string `json:"encoding,omitempty"`
 	Delimiter string `json:"delimiter,omitempty"`
 	Sheet     string `json:"sheet,omitempty"`
 	// Kind is contacts or accounts.
-	Kind     string                  `json:"kind"`
-	Rows     int                     `json:"rows"`
-	Counts   map[importer.Status]int `json:"counts"`
-	Report   string                  `json:"report"`
-	Failures string                  `json:"failures"`
+	Kind   string                  `json:"kind,omitempty"`
+	Rows   int                     `json:"rows"`
+	Counts map[importer.Status]int `json:"counts"`
 	// FailureRows is how many rows the failures file holds.
-	FailureRows    int      `json:"failure_rows"`
+	FailureRows int `json:"failure_rows"`
+	// Report and Failures are where those went; Paths lists every output.
+	Report   string `json:"report"`
+	Failures string `json:"failures"`
+	Paths    Paths  `json:"paths"`
+	// Partial says the outputs were cut short (a third signal): they sit
+	// under names that say so, and Missing says what they lack.
+	Partial bool   `json:"partial,omitempty"`
+	Missing string `json:"missing,omitempty"`
+
 	Warnings       []string `json:"warnings"`
 	ElapsedSeconds float64  `json:"elapsed_seconds"`
 	RowsPerSecond  float64  `json:"rows_per_second"`
-	// Send is filled by an import that sends; absent in a dry run.
-	Send     *SendSummary `json:"send,omitempty"`
-	ExitCode int          `json:"exit_code"`
-	// Stopped says why an import stopped early, if it did.
-	Stopped string `json:"stopped,omitempty"`
+	// Send is filled by a run that talks to Topo; Snapshot when it loaded
+	// Topo's list to decide rows locally.
+	Send     *SendSummary     `json:"send,omitempty"`
+	Snapshot *SnapshotSummary `json:"snapshot,omitempty"`
+	// Settings are what the run was asked to do (never the key).
+	Settings map[string]string `json:"settings,omitempty"`
+
+	// settledLocally counts valid rows settled without a request.
+	settledLocally int
 }
 
-// SendSummary is what sending took.
+// Paths are a run's outputs and durable files ("" when there is none).
+type Paths struct {
+	Report   string `json:"report,omitempty"`
+	Failures string `json:"failures,omitempty"`
+	Summary  string `json:"summary,omitempty"`
+	Metrics  string `json:"metrics,omitempty"`
+	HTML     string `json:"html,omitempty"`
+	Journal  string `json:"journal,omitempty"`
+	State    string `json:"state,omitempty"`
+}
+
+// SendSummary is what talking to Topo took.
 type SendSummary struct {
 	BaseURL string `json:"base_url"`
-	// Requests counts create attempts, Lookups list-endpoint checks.
-	Requests int64 `json:"requests"`
-	Lookups  int64 `json:"lookups"`
-	Retries  int64 `json:"retries"`
+	// Requests counts every request; ByOp splits it (create, update,
+	// delete, lookup, page, check…); ByStatus by HTTP status.
+	Requests int64            `json:"requests"`
+	ByOp     map[string]int64 `json:"by_op"`
+	ByStatus map[string]int64 `json:"by_status"`
+	Retries  int64            `json:"retries"`
 	// Throttled counts answers with status 429.
 	Throttled int64 `json:"throttled_429"`
-	// RequestsPerSecond is the achieved pace of create attempts.
-	RequestsPerSecond float64 `json:"requests_per_second"`
-	// FinalRate is the pacer's rate at the end, after adapting; 0 when
-	// unlimited (--rate 0 and no 429 seen).
-	FinalRate float64 `json:"final_rate"`
+	// RowsWithoutRequest counts valid rows settled without a request of
+	// this run (by the snapshot, the journal or the state).
+	RowsWithoutRequest int     `json:"rows_without_request"`
+	RequestsPerSecond  float64 `json:"requests_per_second"`
+	// FinalRate is the pace at the end, after adapting (0: unlimited);
+	// Concurrency the requests allowed in flight at the end.
+	FinalRate   float64 `json:"final_rate"`
+	Concurrency int     `json:"concurrency"`
+	// Latency percentiles of answered requests, in milliseconds.
+	LatencyP50 float64 `json:"latency_p50_ms"`
+	LatencyP90 float64 `json:"latency_p90_ms"`
+	LatencyP99 float64 `json:"latency_p99_ms"`
+}
+
+// SnapshotSummary says what loading Topo's list cost and settled.
+type SnapshotSummary struct {
+	Records  int   `json:"records"`
+	Requests int64 `json:"requests"`
+	Bytes    int64 `json:"index_bytes"`
 }
 
 // NewSummary returns a summary with every status counted at zero, so the
 // JSON always has the same keys.
-func NewSummary(command, input string) *Summary {
-	s := &Summary{Command: command, Input: input, Counts: map[importer.Status]int{}, Warnings: []string{}}
+func NewSummary(command, input string, started time.Time) *Summary {
+	s := &Summary{Command: command, Input: input, Started: started, Counts: map[importer.Status]int{}, Warnings: []string{}}
 	for _, st := range importer.Statuses {
 		s.Counts[st] = 0
 	}
@@ -69,15 +120,24 @@ func (s *Summary) Add(o importer.Outcome) {
 	if o.Status.NeedsAction() {
 		s.FailureRows++
 	}
+	if o.Row.Status == importer.StatusValid && o.Attempts == 0 && o.Status != importer.StatusNotAttempted && o.Status != importer.StatusValid {
+		s.settledLocally++
+	}
 }
 
-// Finish records how long the run took and its exit code.
-func (s *Summary) Finish(elapsed time.Duration, exitCode int) {
+// RowsWithoutRequest is how many valid rows were settled without a
+// request of this run.
+func (s *Summary) RowsWithoutRequest() int { return s.settledLocally }
+
+// Finish records when and how the run ended.
+func (s *Summary) Finish(finished time.Time, exitCode int, status string) {
+	s.Finished = finished
+	elapsed := finished.Sub(s.Started)
 	s.ElapsedSeconds = elapsed.Seconds()
 	if elapsed > 0 {
 		s.RowsPerSecond = float64(s.Rows) / elapsed.Seconds()
 	}
-	s.ExitCode = exitCode
+	s.ExitCode, s.Status = exitCode, status
 }
 
 // WriteJSON writes the summary as one indented JSON object.
@@ -87,16 +147,51 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 	return enc.Encode(s)
 }
 
-// WriteText writes the summary for a person: what was read, how, and
-// where the reports are.
+// WriteText writes the summary for a person: what was read, how, what
+// came of it, and where the reports are.
 func (s *Summary) WriteText(w io.Writer) error {
-	var parts []string
-	for _, st := range importer.Statuses {
-		if n := s.Counts[st]; n > 0 || st == importer.StatusInvalid {
-			parts = append(parts, fmt.Sprintf("%s %s", group(n), st))
-		}
-	}
 	var b strings.Builder
+	if s.Rows > 0 || s.Encoding != "" {
+		var parts []string
+		for _, st := range importer.Statuses {
+			if n := s.Counts[st]; n > 0 || st == importer.StatusInvalid {
+				parts = append(parts, fmt.Sprintf("%s %s", group(n), st))
+			}
+		}
+		fmt.Fprintf(&b, "%s: %s (%s) in %.1fs: %s\n", s.Command, Plural(s.Rows, "row"), s.how(), s.ElapsedSeconds, strings.Join(parts, ", "))
+	}
+	if line := s.commandLine(); line != "" {
+		b.WriteString(line)
+	}
+	if s.Send != nil {
+		fmt.Fprintf(&b, "requests: %s (%.1f/s), %s, %s answered 429; %s settled without a request\n",
+			group(int(s.Send.Requests)), s.Send.RequestsPerSecond, Plural(int(s.Send.Retries), "retry"),
+			group(int(s.Send.Throttled)), Plural(s.Send.RowsWithoutRequest, "row"))
+	}
+	if s.Error != "" {
+		fmt.Fprintf(&b, "stopped:  %s\n", s.Error)
+	}
+	if s.Partial {
+		fmt.Fprintf(&b, "PARTIAL:  %s\n", s.Missing)
+	}
+	if s.Report != "" {
+		fmt.Fprintf(&b, "report:   %s\n", s.Report)
+	}
+	if s.Failures != "" {
+		need := "rows need"
+		if s.FailureRows == 1 {
+			need = "row needs"
+		}
+		fmt.Fprintf(&b, "failures: %s (%s %s action)\n", s.Failures, group(s.FailureRows), need)
+	}
+	if s.Resume != "" {
+		fmt.Fprintf(&b, "resume:   %s\n", s.Resume)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (s *Summary) how() string {
 	how := fmt.Sprintf("%s, delimiter %q", s.Encoding, s.Delimiter)
 	switch {
 	case s.Sheet != "":
@@ -104,30 +199,26 @@ func (s *Summary) WriteText(w io.Writer) error {
 	case s.Delimiter == "tab":
 		how = s.Encoding + ", delimiter tab"
 	}
-	if s.Kind == importer.KindAccounts.String() {
+	if s.Kind == "accounts" {
 		how += "; account exclusions by domain"
 	}
-	fmt.Fprintf(&b, "%s: %s rows (%s) in %.1fs: %s\n",
-		s.Command, group(s.Rows), how, s.ElapsedSeconds, strings.Join(parts, ", "))
-	if s.Command == "plan" {
-		fmt.Fprintf(&b, "plan:     would create %s, already excluded %s, invalid %s\n",
-			group(s.Counts[importer.StatusWouldCreate]), group(s.Counts[importer.StatusExists]), group(s.Counts[importer.StatusInvalid]))
-	} else if s.Send != nil {
-		fmt.Fprintf(&b, "sent:     %s requests (%.1f/s), %s retries, %s answered 429, %s lookups\n",
-			group(int(s.Send.Requests)), s.Send.RequestsPerSecond, group(int(s.Send.Retries)),
-			group(int(s.Send.Throttled)), group(int(s.Send.Lookups)))
+	return how
+}
+
+// commandLine is the one line that says what the command did, in its
+// own words.
+func (s *Summary) commandLine() string {
+	c := s.Counts
+	switch s.Command {
+	case "plan":
+		return fmt.Sprintf("plan:     would create %s, would extend %s, would update %s, already excluded %s, excluded for less long %s, invalid %s\n",
+			group(c[importer.StatusWouldCreate]), group(c[importer.StatusWouldExtend]), group(c[importer.StatusWouldUpdate]),
+			group(c[importer.StatusExists]), group(c[importer.StatusExistsShorter]), group(c[importer.StatusInvalid]))
+	case "plan --remove", "remove --dry-run":
+		return fmt.Sprintf("plan:     would remove %s, not found %s, invalid %s\n",
+			group(c[importer.StatusWouldRemove]), group(c[importer.StatusNotFound]), group(c[importer.StatusInvalid]))
 	}
-	if s.Stopped != "" {
-		fmt.Fprintf(&b, "stopped:  %s\n", s.Stopped)
-	}
-	fmt.Fprintf(&b, "report:   %s\n", s.Report)
-	need := "rows need"
-	if s.FailureRows == 1 {
-		need = "row needs"
-	}
-	fmt.Fprintf(&b, "failures: %s (%s %s action)\n", s.Failures, group(s.FailureRows), need)
-	_, err := io.WriteString(w, b.String())
-	return err
+	return ""
 }
 
 // DelimiterName spells a delimiter so that a tab is visible.
@@ -136,6 +227,17 @@ func DelimiterName(d byte) string {
 		return "tab"
 	}
 	return string(d)
+}
+
+// Plural is "1 row", "2 rows", "1,234 rows" ("retry" makes "retries").
+func Plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return group(n) + " " + strings.TrimSuffix(word, "y") + "ies"
+	}
+	return group(n) + " " + word + "s"
 }
 
 // group writes n with thousands separators.
@@ -148,12 +250,14 @@ func group(n int) string {
 }
 
 // Set sends each outcome to the report, the failures file, the summary
-// and, when there is one, the progress display.
+// and, when there is one, the progress display and the run page's
+// collector.
 type Set struct {
 	Report   *Writer
 	Failures *Failures
 	Summary  *Summary
 	Progress Progress
+	Errors   *ErrorGroups
 }
 
 // Record writes one outcome everywhere it belongs.
@@ -161,6 +265,9 @@ func (s *Set) Record(o importer.Outcome) error {
 	s.Summary.Add(o)
 	if s.Progress != nil {
 		s.Progress.Add(o)
+	}
+	if s.Errors != nil {
+		s.Errors.Add(o)
 	}
 	if err := s.Report.Write(o); err != nil {
 		return fmt.Errorf("writing the report: %w", err)

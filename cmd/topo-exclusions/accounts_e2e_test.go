@@ -50,7 +50,7 @@ func TestKindAccountsOverridesDetection(t *testing.T) {
 	if res.code != 0 || statuses(rows)["created"] != 1 || statuses(rows)["duplicate"] != 1 || len(srv.Accounts()) != 1 {
 		t.Fatalf("--kind accounts: exit %d, statuses %v\n%s", res.code, statuses(rows), res.stderr)
 	}
-	res, rows, _ = importRun(t, srv, topotest.DefaultWriteOnlyToken, input, "--kind", "accounts")
+	res, rows, _ = importRun(t, srv, topotest.DefaultWriteOnlyToken, input, "--kind", "accounts", "--force")
 	if res.code != 0 || statuses(rows)["exists"] != 1 || rows[0][2] == "" {
 		t.Errorf("again with a write-only key: exit %d, rows %q\n%s", res.code, rows, res.stderr)
 	}

@@ -3,98 +3,138 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/topo-io/topo-exclusions/importer/job"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-const topUsage = `topo-exclusions loads suppression lists (people who must not be contacted)
-into Topo's contact exclusions, and checks them first.
-
-Usage:
-  topo-exclusions validate [flags] FILE    check a list, send nothing
-  topo-exclusions import [flags] FILE      check a list and send it to Topo
-  topo-exclusions import --dry-run FILE    the same as validate
-  topo-exclusions plan [flags] FILE        ask Topo which rows it already has; write nothing
-  topo-exclusions mock-server [flags]      serve a local stand-in for Topo's API
-  topo-exclusions version                  print the version and build info
-
-FILE is a CSV or tab-separated export (UTF-8, UTF-16 or Windows-1252;
-comma, semicolon or tab), or - for standard input.
-Run 'topo-exclusions COMMAND --help' for a command's flags and examples.
-
-Exit codes:
-  0    every row valid (and, when sending, created or already excluded)
-  1    some rows invalid or failed (see the report and the failures file)
-  2    usage or setup error: bad flag, unreadable file, unusable header
-  3    the run was aborted (auth refused, too many failures)
-  130  interrupted
-`
-
-// run is the whole program: main only wires the process to it, so tests
-// can call it directly.
-//
-// ctx is the first stop (drain); hard, the second (stop now).
-func run(ctx, hard context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, topUsage)
-		return exitUsage
-	}
-	env := &environment{stdin: stdin, stdout: stdout, stderr: stderr, hard: hard}
-	var err error
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "validate":
-		err = runValidate(ctx, env, "validate", rest)
-	case "import":
-		err = runImport(ctx, env, rest)
-	case "plan":
-		err = runPlan(ctx, env, rest)
-	case "mock-server":
-		err = runMockServer(ctx, env, rest)
-	case "version", "--version":
-		err = runVersion(env, rest)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, topUsage)
-		return exitOK
-	default:
-		err = usagef("unknown command %q (want validate, import, plan, mock-server or version; see --help)", cmd)
-	}
-	var done exitError
-	if errors.As(err, &done) {
-		return int(done)
-	}
-	return exitCode(err, stderr)
+// env is the process as a command sees it: handed in by main, and by the
+// tests that call run in-process.
+type env struct {
+	stdin               io.Reader
+	stdout, stderr      io.Writer
+	stdinTTY, stderrTTY bool
+	getenv              func(string) string
+	soft, hard, cut     context.Context
+	code                int
+	stateDir, cacheDir  string
+	userAgent           string
 }
 
-// exitError ends a command that has already said what it had to say.
-type exitError int
+// run is the whole program: main only wires the process to it, so tests
+// call it directly. It returns the exit code.
+func run(e *env, args []string) int {
+	e.stateDir, e.cacheDir = userDirs(e.getenv)
+	e.userAgent = "topo-exclusions/" + version
+	root := newRoot(e)
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return e.code
+	}
+	return usageFailure(e, cmd, err)
+}
 
-func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+// usageFailure says what was wrong with the command line, in one line
+// (unknown commands add their suggestions), and exits 2.
+func usageFailure(e *env, cmd *cobra.Command, err error) int {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "unknown command") && !cmd.HasParent() {
+		fmt.Fprintf(e.stderr, "topo-exclusions: %s", strings.TrimPrefix(msg, "Error: "))
+		if !strings.HasSuffix(msg, "\n") {
+			fmt.Fprintln(e.stderr)
+		}
+		fmt.Fprintln(e.stderr, "Run 'topo-exclusions --help' for the commands.")
+		return job.ExitUsage
+	}
+	fmt.Fprintf(e.stderr, "topo-exclusions: %s: %s (see '%s --help')\n", cmd.Name(), strings.TrimSpace(msg), cmd.CommandPath())
+	return job.ExitUsage
+}
 
-// environment is the process's streams, handed to every command.
-type environment struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	hard           context.Context
+const rootLong = `topo-exclusions loads suppression lists (people, or whole company domains,
+that must not be contacted) into Topo's exclusions, checks them first, and
+exports or removes what Topo holds.
+
+FILE is a CSV or tab-separated export (UTF-8, UTF-16 or Windows-1252; comma,
+semicolon, tab or pipe), an Excel workbook (.xlsx, .xlsm), or - for
+standard input.
+
+Exit codes:
+  0    every row settled as asked (created, exists, extended…), or nothing to do
+  1    some rows need action: see the failures file
+  2    usage or setup error: bad flag, file or base URL; nothing was sent
+  3    aborted: the key was refused, Topo unreachable, --max-failures reached
+  4    stopped after requests went out (journal or report not writable)
+  130  interrupted
+After 3, 4 or 130, run the same command again: it resumes and sends nothing twice.`
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "topo-exclusions",
+		Short:         "Load suppression lists into Topo's exclusions",
+		Long:          rootLong,
+		Version:       version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return c.Help()
+		},
+	}
+	root.SetVersionTemplate("topo-exclusions {{.Version}}\n")
+	root.SetUsageFunc(groupedUsage)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	root.AddCommand(
+		validateCommand(e), importCommand(e), planCommand(e), removeCommand(e), exportCommand(e),
+		mockServerCommand(e), versionCommand(), manCommand(),
+	)
+	return root
+}
+
+func versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version and build information",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			w := c.OutOrStdout()
+			fmt.Fprintf(w, "topo-exclusions %s\n", version)
+			if info, ok := debug.ReadBuildInfo(); ok {
+				fmt.Fprintf(w, "go: %s\nmodule: %s %s\n", info.GoVersion, info.Main.Path, info.Main.Version)
+				for _, s := range info.Settings {
+					if strings.HasPrefix(s.Key, "vcs.") || s.Key == "GOOS" || s.Key == "GOARCH" {
+						fmt.Fprintf(w, "%s: %s\n", s.Key, s.Value)
+					}
+				}
+			}
+			return nil
+		},
+	}
 }
 
 // logger logs to stderr as text (for people: no timestamps, schedulers
 // stamp their own) or JSON (for log pipelines: with them).
-func (env *environment) logger(quiet bool, format string) *slog.Logger {
+func (e *env) logger(quiet, jsonLogs bool) *slog.Logger {
 	level := slog.LevelInfo
 	if quiet {
 		level = slog.LevelError
 	}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	if jsonLogs {
+		return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	}
-	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{
 		Level: level,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {
@@ -105,44 +145,38 @@ func (env *environment) logger(quiet bool, format string) *slog.Logger {
 	}))
 }
 
-func runVersion(env *environment, args []string) error {
-	if len(args) > 0 {
-		return usagef("version takes no arguments")
+// userDirs are where a user's runs are recorded (XDG_STATE_HOME) and what
+// was learnt of Topo's pace kept (XDG_CACHE_HOME).
+func userDirs(getenv func(string) string) (state, cache string) {
+	home := getenv("HOME")
+	state, cache = getenv("XDG_STATE_HOME"), getenv("XDG_CACHE_HOME")
+	if state == "" && home != "" {
+		state = filepath.Join(home, ".local", "state")
 	}
-	fmt.Fprintf(env.stdout, "topo-exclusions %s\n", version)
-	if info, ok := debug.ReadBuildInfo(); ok {
-		fmt.Fprintf(env.stdout, "go: %s\nmodule: %s %s\n", info.GoVersion, info.Main.Path, info.Main.Version)
-		for _, s := range info.Settings {
-			if strings.HasPrefix(s.Key, "vcs.") || s.Key == "GOOS" || s.Key == "GOARCH" {
-				fmt.Fprintf(env.stdout, "%s: %s\n", s.Key, s.Value)
-			}
-		}
+	if cache == "" && home != "" {
+		cache = filepath.Join(home, ".cache")
+	}
+	if state != "" {
+		state = filepath.Join(state, "topo-exclusions", "runs")
+	}
+	if cache != "" {
+		cache = filepath.Join(cache, "topo-exclusions")
+	}
+	return state, cache
+}
+
+// oneFile is the arguments of a command that reads a list.
+func oneFile(_ *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return errors.New("needs exactly one FILE, or - for standard input")
 	}
 	return nil
 }
 
-// parseArgs parses flags that may come before or after the positional
-// arguments ("validate list.csv --report r.csv" works), as people type them.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+// noArgs is the arguments of a command that takes none.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("takes no arguments (got %q)", args[0])
 	}
+	return nil
 }
-
-// multiFlag collects a repeatable flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ", ") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

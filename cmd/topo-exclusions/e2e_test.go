@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -18,8 +20,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// binary is the built command, shared by the end-to-end tests.
-var binary string
+// binary is the built command, shared by the end-to-end tests; testdata
+// the project's samples, as an absolute path (tests change directory).
+var binary, testdata string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "topo-exclusions-e2e")
@@ -27,6 +30,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "topo-exclusions")
+	if testdata, err = filepath.Abs(filepath.Join("..", "..", "testdata")); err != nil {
+		panic(err)
+	}
 	args := []string{"build", "-o", binary}
 	if raceEnabled {
 		args = append(args, "-race")
@@ -40,7 +46,7 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(dir)
 	// Tests write into temporary folders only, never beside the samples.
 	for _, pattern := range []string{"*.report.csv", "*.failures.csv", "*.journal*", "*.state*"} {
-		if left, _ := filepath.Glob(filepath.Join("..", "..", "testdata", pattern)); len(left) > 0 {
+		if left, _ := filepath.Glob(filepath.Join(testdata, pattern)); len(left) > 0 {
 			fmt.Fprintln(os.Stderr, "tests left files in testdata:", left)
 			code = 1
 		}
@@ -60,50 +66,79 @@ type result struct {
 	stdout, stderr string
 }
 
-// runBinary runs the built binary in dir with stdin, in an environment
-// without TOPO_* variables.
+// homes are each test's own HOME, state and cache folders, so that the
+// registry of runs and the learnt rates never leak between tests.
+var homes sync.Map
+
+func home(t *testing.T) string {
+	if h, ok := homes.Load(t); ok {
+		return h.(string)
+	}
+	h := t.TempDir()
+	homes.Store(t, h)
+	return h
+}
+
+// testEnv is the environment a test's command sees: its own home and
+// folders, no TOPO_* variables unless given.
+func testEnv(t *testing.T, extra []string) map[string]string {
+	h := home(t)
+	m := map[string]string{"HOME": h, "XDG_STATE_HOME": filepath.Join(h, "state"), "XDG_CACHE_HOME": filepath.Join(h, "cache")}
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+// runBinary runs the command in-process in dir with stdin, in an
+// environment without TOPO_* variables.
 func runBinary(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
 	return runBinaryEnv(t, dir, stdin, nil, args...)
 }
 
-// runBinaryEnv is runBinary with extra environment variables.
-func runBinaryEnv(t *testing.T, dir, stdin string, env []string, args ...string) result {
+// runBinaryEnv is runBinary with extra environment variables. It calls
+// run in this process: only signals, kill -9 and locks between processes
+// need the built binary (see process).
+func runBinaryEnv(t *testing.T, dir, stdin string, extra []string, args ...string) result {
 	t.Helper()
+	if dir != "" {
+		t.Chdir(dir)
+	}
+	vars := testEnv(t, extra)
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
+	e.soft, e.hard, e.cut = context.Background(), context.Background(), context.Background()
+	code := run(e, args)
+	return result{code, out.String(), errb.String()}
+}
+
+// process is the built binary as a command, in dir, with the test's own
+// environment.
+func process(t *testing.T, dir string, extra []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TOPO_") {
+		if !strings.HasPrefix(kv, "TOPO_") && !strings.HasPrefix(kv, "XDG_") && !strings.HasPrefix(kv, "HOME=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
+	for k, v := range testEnv(t, extra) {
+		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	return result{code, out.String(), errb.String()}
+	return cmd
 }
 
 func sample(t *testing.T, name string) string {
 	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "..", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return filepath.Join(testdata, name)
 }
 
 // golden compares got with testdata/golden/name, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("..", "..", "testdata", "golden", name)
+	path := filepath.Join(testdata, "golden", name)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -184,8 +219,8 @@ func TestFailuresFileGoesBackIn(t *testing.T) {
 		t.Fatalf("%d rows came back from %d", len(r2)-1, len(f1)-1)
 	}
 	for i := 1; i < len(f1); i++ {
-		status, email, firstErr := r2[i][1], r2[i][3], f1[i][5]
-		if want := strings.TrimSpace(f1[i][0]); status == "valid" && email != strings.ToLower(want) {
+		status, email, firstErr := r2[i][1], r2[i][3], f1[i][6]
+		if want := strings.TrimSpace(f1[i][1]); status == "valid" && email != strings.ToLower(want) {
 			t.Errorf("row %d: email %q came back as %q", i+1, want, email)
 		}
 		if status != "invalid" && !strings.HasPrefix(firstErr, "malformed row") {
@@ -231,19 +266,18 @@ func TestSetupErrors(t *testing.T) {
 		{"no reason column", []string{"validate", sample(t, "email-only.csv")}, "--default-reason"},
 		{"no key column", []string{"validate", "names.csv"}, "no email or linkedin_url column"},
 		{"missing file", []string{"validate", "nope.csv"}, "no such file"},
-		{"unknown flag", []string{"validate", "--colour", "x.csv"}, "flag provided but not defined"},
+		{"unknown flag", []string{"validate", "--colour", "x.csv"}, "unknown flag: --colour (see 'topo-exclusions validate --help')"},
 		{"bad encoding", []string{"validate", "--encoding", "ebcdic", "x.csv"}, "unknown encoding"},
 		{"bad delimiter", []string{"validate", "--delimiter", "::", "x.csv"}, "--delimiter"},
 		{"bad map", []string{"validate", "--map", "phone=Tel", "x.csv"}, "unknown field"},
 		{"no file", []string{"validate"}, "needs exactly one FILE"},
-		{"unknown command", []string{"upload", "x.csv"}, "unknown command"},
 		{"import without a key", []string{"import", sample(t, "dashboard.csv")}, "no API key: set TOPO_API_KEY or pass --token-file"},
 		{"import with an empty key file", []string{"import", "--token-file", "ok.csv", sample(t, "dashboard.csv")}, "want one key on one line"},
 		{"import over plain http", []string{"import", "--token-file", "key", "--base-url", "http://api.example.com", sample(t, "dashboard.csv")}, "clear text"},
 		{"import with a bad rate", []string{"import", "--rate", "-1", sample(t, "dashboard.csv")}, "--rate"},
 		{"import with a bad log format", []string{"import", "--log-format", "xml", sample(t, "dashboard.csv")}, "--log-format"},
-		{"report over input", []string{"validate", "--report", "ok.csv", "ok.csv"}, "refusing to write over it"},
-		{"failures over input", []string{"validate", "--failures", "./ok.csv", "ok.csv"}, "refusing to write over it"},
+		{"report over input", []string{"validate", "--report", "ok.csv", "ok.csv"}, "FILE and --report name the same file"},
+		{"failures over input", []string{"validate", "--failures", "./ok.csv", "ok.csv"}, "FILE and --failures name the same file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,7 +315,7 @@ func TestDefaultReportPaths(t *testing.T) {
 	if res := runBinary(t, dir, "", "validate", in); res.code != 0 {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}
-	for _, name := range []string{"list.report.csv", "list.failures.csv"} {
+	for _, name := range []string{"list.validation.csv", "list.validation.failures.csv"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s not written beside the input: %v", name, err)
 		}

@@ -1,5 +1,6 @@
-// Command topo-exclusions loads suppression lists into Topo's contact
-// exclusions. See README.md, or run it with --help.
+// Command topo-exclusions loads suppression lists into Topo's exclusions,
+// and exports or removes what Topo holds. See README.md, or run it with
+// --help.
 package main
 
 import (
@@ -8,53 +9,57 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
+
+	"golang.org/x/term"
 )
 
 func main() {
-	soft, hard, release := stopContexts()
-	code := run(soft, hard, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	e := &env{
+		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		stdinTTY: term.IsTerminal(int(os.Stdin.Fd())), stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+	release := stops(e)
+	code := run(e, os.Args[1:])
 	release()
 	os.Exit(code)
 }
 
-// stopContexts turns signals into the two stops a run knows: the first
-// SIGINT or SIGTERM cancels soft (finish what is in flight, record the
-// rest), the second cancels hard (stop now, still flush the reports).
-func stopContexts() (soft, hard context.Context, release func()) {
-	sigs := make(chan os.Signal, 2)
+// stops turns signals into the three stops a run knows. The first SIGINT
+// or SIGTERM cancels soft: finish what is in flight, record the rest. The
+// second cancels hard: stop requests at once, still complete the outputs.
+// The third cancels cut: leave the outputs partial, under names that say
+// so, and exit.
+func stops(e *env) (release func()) {
+	sigs := make(chan os.Signal, 3)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	soft, cancelSoft := context.WithCancelCause(context.Background())
 	hard, cancelHard := context.WithCancel(context.Background())
+	cut, cancelCut := context.WithCancel(context.Background())
+	e.soft, e.hard, e.cut = soft, hard, cut
 	done := make(chan struct{})
 	go func() {
 		for n := 1; ; n++ {
 			select {
 			case s := <-sigs:
-				if n == 1 {
+				switch n {
+				case 1:
 					cancelSoft(fmt.Errorf("interrupted by %v: %w", s, context.Canceled))
-					continue
+				case 2:
+					cancelHard()
+				default:
+					cancelCut()
+					return
 				}
-				cancelHard()
-				// Reports are flushed as soon as the run returns; a run stuck
-				// in something no context reaches (a read from a pipe that
-				// never ends) must not keep the process alive.
-				select {
-				case <-done:
-				case <-time.After(10 * time.Second):
-					fmt.Fprintln(os.Stderr, "topo-exclusions: still not stopped 10s after the second signal: exiting")
-					os.Exit(exitInterrupted)
-				}
-				return
 			case <-done:
 				return
 			}
 		}
 	}()
-	return soft, hard, func() {
+	return func() {
 		signal.Stop(sigs)
 		close(done)
 		cancelSoft(nil)
 		cancelHard()
+		cancelCut()
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -17,7 +16,7 @@ import (
 // its base URL and key; the server is stopped with SIGINT at cleanup.
 func startMock(t *testing.T, args ...string) (url, key string, stop func() error) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"mock-server", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd := process(t, "", nil, append([]string{"mock-server", "--addr", "127.0.0.1:0"}, args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

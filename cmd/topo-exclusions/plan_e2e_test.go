@@ -23,7 +23,7 @@ func TestPlanAnswersEachRowAndWritesNothing(t *testing.T) {
 	dir := t.TempDir()
 	env := []string{"TOPO_API_KEY=" + topotest.DefaultReadOnlyToken, "TOPO_BASE_URL=" + srv.URL}
 	res := runBinaryEnv(t, dir, "", env, "plan", "--rate", "0", "--report", "p.csv", "--failures", "pf.csv", sample(t, "dashboard.csv"))
-	if res.code != 0 || !strings.Contains(res.stderr, "would create 5, already excluded 2, invalid 0") {
+	if res.code != 0 || !strings.Contains(res.stderr, "would create 5, would extend 0, would update 0, already excluded 2,") {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
 	want := map[string][2]string{

@@ -15,12 +15,9 @@ import (
 	"github.com/topo-io/topo-exclusions/importer/topotest"
 )
 
-func importCmd(dir, input string, srv *topotest.Server, extra ...string) *exec.Cmd {
+func importCmd(t *testing.T, dir, input string, srv *topotest.Server, extra ...string) *exec.Cmd {
 	args := append([]string{"import", "--rate", "40", "--retries", "8", "--report", "r.csv", "--failures", "f.csv"}, extra...)
-	cmd := exec.Command(binary, append(args, input)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "TOPO_API_KEY="+topotest.DefaultToken, "TOPO_BASE_URL="+srv.URL)
-	return cmd
+	return process(t, dir, []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}, append(args, input)...)
 }
 
 func reportRows(t *testing.T, dir, name string) [][]string {
@@ -51,7 +48,7 @@ func TestChaosKillAndResume(t *testing.T) {
 			t.Fatalf("no clean finish after %d runs and %d kills", runs, kills)
 		}
 		runs++
-		cmd := importCmd(dir, input, srv, "--quiet")
+		cmd := importCmd(t, dir, input, srv, "--quiet")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +95,7 @@ func TestChaosKillAndResume(t *testing.T) {
 	clean := topotest.NewServer(topotest.Options{})
 	defer clean.Close()
 	cleanDir := t.TempDir()
-	if err := importCmd(cleanDir, input, clean, "--quiet").Run(); err == nil {
+	if err := importCmd(t, cleanDir, input, clean, "--quiet").Run(); err == nil {
 		t.Fatal("the clean run should exit 1 (invalid rows)")
 	}
 	want := reportRows(t, cleanDir, "r.csv")
@@ -129,7 +126,7 @@ func TestCompletedRunIsANoOp(t *testing.T) {
 	}
 	before := srv.Stats().Requests
 	res := runBinaryEnv(t, dir, input, env, "import", "--rate", "0", "-")
-	if res.code != 0 || !strings.Contains(res.stderr, "already imported to the end") || !strings.Contains(res.stderr, "stdin.report.csv") {
+	if res.code != 0 || !strings.Contains(res.stderr, "already run to the end") || !strings.Contains(res.stderr, "stdin.report.csv") {
 		t.Errorf("rerun: exit %d\n%s", res.code, res.stderr)
 	}
 	if srv.Stats().Requests != before {
@@ -149,7 +146,7 @@ func TestConcurrentRunsAreLockedOut(t *testing.T) {
 	srv := topotest.NewServer(topotest.Options{Latency: 2 * time.Second})
 	defer srv.Close()
 	dir := t.TempDir()
-	first := importCmd(dir, sample(t, "dashboard.csv"), srv, "--state", "cron.state")
+	first := importCmd(t, dir, sample(t, "dashboard.csv"), srv, "--state", "cron.state")
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -161,15 +158,21 @@ func TestConcurrentRunsAreLockedOut(t *testing.T) {
 			break
 		}
 	}
-	res := runBinaryEnv(t, dir, "", []string{"TOPO_API_KEY=k", "TOPO_BASE_URL=" + srv.URL},
-		"import", "--report", "other.csv", "--failures", "of.csv", "--state", "cron.state", sample(t, "dashboard.csv"))
-	if res.code != 2 || !strings.Contains(res.stderr, "cron.state.lock") || !strings.Contains(res.stderr, "pid "+itoa(first.Process.Pid)) {
-		t.Errorf("second run: exit %d\n%s", res.code, res.stderr)
-	}
-	res = runBinaryEnv(t, dir, "", []string{"TOPO_API_KEY=k", "TOPO_BASE_URL=" + srv.URL},
-		"import", "--report", "r.csv", "--failures", "f2.csv", sample(t, "dashboard.csv"))
-	if res.code != 2 || !strings.Contains(res.stderr, "r.journal.lock") {
-		t.Errorf("second run on the same journal: exit %d\n%s", res.code, res.stderr)
+	env := []string{"TOPO_API_KEY=k", "TOPO_BASE_URL=" + srv.URL}
+	pid := "pid " + itoa(first.Process.Pid)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"the same input, other paths", []string{"--report", "o1.csv", "--failures", "o1f.csv", sample(t, "dashboard.csv")}, "running the same input against the same Topo"},
+		{"another input, the same state", []string{"--report", "o2.csv", "--failures", "o2f.csv", "--state", "cron.state", "--default-reason", "other", sample(t, "messy.csv")}, "cron.state.lock"},
+		{"another input, the same journal", []string{"--report", "o3.csv", "--failures", "o3f.csv", "--journal", "r.journal", "--default-reason", "other", sample(t, "messy.csv")}, "r.journal.lock"},
+	} {
+		res := runBinaryEnv(t, dir, "", env, append([]string{"import"}, tc.args...)...)
+		if res.code != 2 || !strings.Contains(res.stderr, tc.want) || !strings.Contains(res.stderr, pid) {
+			t.Errorf("%s: exit %d\n%s", tc.name, res.code, res.stderr)
+		}
 	}
 }
 
@@ -192,7 +195,7 @@ func TestStateSendsOnlyWhatIsNew(t *testing.T) {
 	if res.code != 0 || srv.Stats().ByMethod["POST"]-posts != 1 || statuses(rows)["exists"] != 7 || statuses(rows)["created"] != 1 {
 		t.Errorf("day 2: exit %d, %d POSTs, statuses %v\n%s", res.code, srv.Stats().ByMethod["POST"]-posts, statuses(rows), res.stderr)
 	}
-	if !strings.Contains(rows[0][10], "known from --state") || rows[0][12] != "" {
+	if !strings.Contains(rows[0][13], "known from --state") || rows[0][10] != "" || rows[0][12] != "" {
 		t.Errorf("a state hit should say so and cost no attempt: %q", rows[0])
 	}
 }

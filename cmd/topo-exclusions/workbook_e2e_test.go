@@ -75,9 +75,10 @@ func TestValidateWorkbook(t *testing.T) {
 	golden(t, "workbook.xlsx.report.csv", readFile(t, dir, "r.csv"))
 	golden(t, "workbook.xlsx.failures.csv", readFile(t, dir, "f.csv"))
 
-	// The failures file is a CSV that goes straight back in.
+	// The failures file is a CSV that goes straight back in: the same
+	// rows come out, numbered as rows of the failures file.
 	again := runBinary(t, dir, "", "validate", "--report", "r2.csv", "--failures", "f2.csv", "f.csv")
-	if again.code != 1 || readFile(t, dir, "f2.csv") != readFile(t, dir, "f.csv") {
+	if again.code != 1 || withoutRows(readFile(t, dir, "f2.csv")) != withoutRows(readFile(t, dir, "f.csv")) {
 		t.Errorf("the failures file did not round-trip: exit %d\n%s", again.code, again.stderr)
 	}
 	other := runBinary(t, dir, "", "validate", "--sheet", "other", "--report", "r3.csv", "--failures", "f3.csv", book)
@@ -102,4 +103,14 @@ func TestImportWorkbook(t *testing.T) {
 			t.Errorf("alice's until was sent as %v", r.Until)
 		}
 	}
+}
+
+// withoutRows drops the row column (the first) of a failures file.
+func withoutRows(s string) string {
+	var b strings.Builder
+	for line := range strings.Lines(s) {
+		_, rest, _ := strings.Cut(line, ",")
+		b.WriteString(rest)
+	}
+	return b.String()
 }

@@ -143,15 +143,21 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, req *request, key
 	l := s.limiter(key)
 	now := time.Now()
 	res := l.ReserveN(now, 1)
-	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(int(math.Ceil(s.opt.Rate))))
+	if !s.opt.HideLimit {
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(int(math.Ceil(s.opt.Rate))))
+	}
 	if wait := res.DelayFrom(now); wait > 0 {
 		res.CancelAt(now)
-		w.Header().Set("X-RateLimit-Remaining", "0")
+		if !s.opt.HideLimit {
+			w.Header().Set("X-RateLimit-Remaining", "0")
+		}
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		s.fail(w, r, http.StatusTooManyRequests, "RateLimitIssue", "rate limit exceeded, retry later", nil)
 		return false
 	}
-	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(int(l.TokensAt(now)), 0)))
+	if !s.opt.HideLimit {
+		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(int(l.TokensAt(now)), 0)))
+	}
 	return true
 }
 

@@ -32,8 +32,11 @@ type Options struct {
 	Token, ReadOnlyToken, WriteOnlyToken string
 
 	// Rate and Burst are a per-key token bucket (requests/s); 0 is no limit.
-	Rate  float64
-	Burst int
+	// HideLimit leaves out the X-RateLimit-* headers (Topo does not promise
+	// them), so a client must find the limit from 429s alone.
+	Rate      float64
+	Burst     int
+	HideLimit bool
 
 	// Latency and Jitter delay each answer by Latency ± Jitter.
 	Latency, Jitter time.Duration

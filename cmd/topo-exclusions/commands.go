@@ -1,0 +1,335 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/input"
+	"github.com/topo-io/topo-exclusions/importer/job"
+	"github.com/topo-io/topo-exclusions/importer/topo"
+)
+
+// flags are every command's flags; each command adds the ones it has.
+type flags struct {
+	// Input
+	encodingText, delimiterText, reasonText, sheet string
+	kind                                           *enumValue
+	maps                                           []string
+	// Topo
+	baseURL, tokenFile string
+	existing, snapshot *enumValue
+	// Pacing
+	rate, burst, concurrency, retries, maxFailures *numberValue
+	timeout, grace                                 durationValue
+	// Outputs
+	report, failures, summary, metrics, html string
+	logFormatV                               *enumValue
+	quiet                                    bool
+	// Resume
+	journal, state string
+	force          bool
+}
+
+func newFlags(e *env) *flags {
+	return &flags{
+		kind:        newEnum("auto", "auto", "contacts", "accounts"),
+		existing:    newEnum("extend", importer.ExistingPolicies...),
+		snapshot:    newEnum("auto", job.SnapshotPolicies...),
+		logFormatV:  newEnum("text", "text", "json"),
+		baseURL:     orEnv(e.getenv("TOPO_BASE_URL"), topo.DefaultBaseURL),
+		rate:        &numberValue{auto: true, allowAuto: true, min: 0, max: 1e6, description: "N"},
+		burst:       &numberValue{value: 1, min: 1, max: 1000, integer: true, description: "N"},
+		concurrency: &numberValue{auto: true, allowAuto: true, min: 1, max: 256, integer: true, description: "N"},
+		retries:     &numberValue{value: 5, min: 0, max: 100, integer: true, description: "N"},
+		maxFailures: &numberValue{value: 0, min: 0, max: math.MaxInt32, integer: true, description: "N"},
+		timeout:     durationValue{30 * time.Second},
+		grace:       durationValue{15 * time.Second},
+	}
+}
+
+func orEnv(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}
+
+// addInput adds the flags of commands that read a list.
+func (f *flags) addInput(c *cobra.Command) {
+	fs := c.Flags()
+	fs.StringVar(&f.encodingText, "encoding", "auto", "input encoding: auto, utf-8, utf-16le, utf-16be or windows-1252")
+	fs.StringVar(&f.delimiterText, "delimiter", "", "field delimiter: comma (,), semicolon (;), tab or pipe (|) (default: sniffed from the header line)")
+	fs.StringArrayVar(&f.maps, "map", nil, "take a field from a column: field=Header Name (repeatable), e.g. email=\"Work E-mail\"")
+	fs.StringVar(&f.reasonText, "default-reason", "", "reason for rows with none, and for files without a reason column, e.g. unsubscribed")
+	enumFlag(c, f.kind, "kind", "contacts (email, linkedin_url) or accounts (domain); auto decides from the header")
+	fs.StringVar(&f.sheet, "sheet", "", "worksheet of an .xlsx/.xlsm workbook to read (default: the first)")
+	group(fs, "Input", "encoding", "delimiter", "map", "default-reason", "kind", "sheet")
+}
+
+// addOutputs adds the flags of every command's outputs; rowFiles adds the
+// report and the failures file (defaults named after the input, for what).
+func (f *flags) addOutputs(c *cobra.Command, rowFiles bool, what string) {
+	fs := c.Flags()
+	if rowFiles {
+		fs.StringVar(&f.report, "report", "", fmt.Sprintf("per-row report `path`, - for standard output (default: FILE with %s)", what))
+		fs.StringVar(&f.failures, "failures", "", "rows still needing action, ready to fix and feed back in (default: beside the report)")
+		group(fs, "Outputs", "report", "failures")
+	}
+	fs.StringVar(&f.summary, "summary", "", "write the summary as JSON to `path` (- for standard output), on every exit")
+	fs.StringVar(&f.metrics, "metrics", "", "write the run's figures in Prometheus text format to `path`, for node_exporter's textfile collector")
+	fs.StringVar(&f.html, "html", "", "write a self-contained run page to `path`")
+	enumFlag(c, f.logFormatV, "log-format", "log lines (and errors) on standard error as text or json")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors and the summary")
+	group(fs, "Outputs", "summary", "metrics", "html", "log-format", "quiet")
+}
+
+// addTopo adds the flags of commands that talk to Topo.
+func (f *flags) addTopo(c *cobra.Command) {
+	fs := c.Flags()
+	fs.StringVar(&f.baseURL, "base-url", f.baseURL, "Topo API `URL`, scheme and host only (env TOPO_BASE_URL); plain http only to loopback")
+	fs.StringVar(&f.tokenFile, "token-file", "", "read the API key from `path` (default: env TOPO_API_KEY)")
+	group(fs, "Topo", "base-url", "token-file")
+	fs.Var(f.rate, "rate", "requests per second: auto finds Topo's limit and remembers it; a number caps it (0: as fast as Topo allows)")
+	fs.Var(f.burst, "burst", "requests that may go at once above --rate")
+	fs.Var(f.concurrency, "concurrency", "requests in flight at most: auto sizes it from the rate and the latency (1 to 256)")
+	fs.Var(f.retries, "retries", "times a request is made again after a 429, a 5xx, a reset or a timeout")
+	fs.Var(&f.timeout, "timeout", "limit for each request")
+	group(fs, "Pacing", "rate", "burst", "concurrency", "retries", "timeout")
+}
+
+// addResume adds the journal's flags (commands that write to Topo).
+func (f *flags) addResume(c *cobra.Command) {
+	fs := c.Flags()
+	fs.StringVar(&f.journal, "journal", "", "crash-safe record of what was sent, for resuming (default: beside the report, .journal)")
+	fs.BoolVar(&f.force, "force", false, "run again an input that already ran to the end (every row is looked up before anything is sent)")
+	fs.Var(f.maxFailures, "max-failures", "abort after this many rows failed (0: never)")
+	fs.Var(&f.grace, "grace", "on Ctrl-C or SIGTERM, how long requests in flight may finish")
+	group(fs, "Resume", "journal", "force")
+	group(fs, "Pacing", "max-failures", "grace")
+}
+
+// readOptions parses the input flags.
+func (f *flags) readOptions() (input.Options, error) {
+	enc, err := input.ParseEncoding(f.encodingText)
+	if err != nil {
+		return input.Options{}, job.Usagef("--encoding: %v", err)
+	}
+	opt := input.Options{Encoding: enc, Map: map[input.Field]string{}}
+	if f.reasonText != "" {
+		if opt.DefaultReason, err = importer.NormalizeReason(f.reasonText); err != nil {
+			return opt, job.Usagef("--default-reason %q %v", f.reasonText, err)
+		}
+	}
+	if opt.Kind, err = importer.ParseKind(f.kind.value); err != nil {
+		return opt, job.Usagef("--kind: %v", err)
+	}
+	if opt.Delimiter, err = parseDelimiter(f.delimiterText); err != nil {
+		return opt, err
+	}
+	for _, m := range f.maps {
+		field, header, ok := strings.Cut(m, "=")
+		if !ok || strings.TrimSpace(header) == "" {
+			return opt, job.Usagef("--map %q: want field=Header Name", m)
+		}
+		fd, err := input.ParseField(field)
+		if err != nil {
+			return opt, job.Usagef("--map %q: %v", m, err)
+		}
+		opt.Map[fd] = header
+	}
+	return opt, nil
+}
+
+func parseDelimiter(s string) (byte, error) {
+	switch strings.ToLower(s) {
+	case "":
+		return 0, nil
+	case ",", "comma":
+		return ',', nil
+	case ";", "semicolon":
+		return ';', nil
+	case "tab", `\t`, "\t":
+		return '\t', nil
+	case "|", "pipe":
+		return '|', nil
+	}
+	return 0, job.Usagef("--delimiter %q: want comma (,), semicolon (;), tab or pipe (|)", s)
+}
+
+// config turns the flags into a job's configuration.
+func (f *flags) config(cmd job.Command, path string) (job.Config, error) {
+	cfg := job.Config{
+		Command: cmd, Input: path, Sheet: f.sheet,
+		Report: f.report, Failures: f.failures, Summary: f.summary, Metrics: f.metrics, HTML: f.html,
+		Journal: f.journal, State: f.state, Force: f.force, Quiet: f.quiet,
+		Topo: job.Topo{
+			BaseURL: f.baseURL, TokenFile: f.tokenFile, Rate: f.rate.value, AutoRate: f.rate.auto,
+			Burst: f.burst.Int(), Retries: f.retries.Int(), Timeout: f.timeout.d, Grace: f.grace.d,
+			MaxFailures: f.maxFailures.Int(),
+		},
+	}
+	if !f.concurrency.auto {
+		cfg.Topo.Concurrency = f.concurrency.Int()
+	}
+	var err error
+	if cfg.Read, err = f.readOptions(); err != nil {
+		return cfg, err
+	}
+	if cfg.Topo.Existing, err = importer.ParseExisting(f.existing.value); err != nil {
+		return cfg, err
+	}
+	for i, s := range job.SnapshotPolicies {
+		if s == f.snapshot.value {
+			cfg.Topo.Snapshot = job.Snapshot(i)
+		}
+	}
+	return cfg, nil
+}
+
+// runJob runs a configured command with the process's surroundings.
+func (e *env) runJob(cfg job.Config, f *flags) {
+	jsonLogs := f.logFormatV.value == "json"
+	e.code = job.Run(e.soft, e.hard, e.cut, cfg, job.Env{
+		Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, StdinTTY: e.stdinTTY, StderrTTY: e.stderrTTY,
+		Getenv: e.getenv, StateDir: e.stateDir, CacheDir: e.cacheDir, Log: e.logger(f.quiet, jsonLogs),
+		JSONLogs: jsonLogs, UserAgent: e.userAgent,
+	})
+}
+
+// sending adds what every command that talks to Topo shares.
+func sendingCommand(e *env, c *cobra.Command, f *flags, what string) {
+	f.addInput(c)
+	f.addTopo(c)
+	f.addOutputs(c, true, what)
+}
+
+func validateCommand(e *env) *cobra.Command {
+	f := newFlags(e)
+	c := &cobra.Command{
+		Use:   "validate [flags] FILE",
+		Short: "Check a list row by row; send nothing",
+		Long: `Reads FILE (CSV, tab-separated, an .xlsx/.xlsm workbook, or - for standard
+input), normalises and checks every row, and writes a per-row report and a
+failures file (CSV, whatever the input) named for what they are:
+FILE.validation.csv and FILE.validation.failures.csv. Nothing is sent; no
+API key is needed. 'import --dry-run' does the same.`,
+		Example: `  topo-exclusions validate unsubscribes.csv
+  topo-exclusions validate --default-reason unsubscribed mailchimp-export.csv
+  topo-exclusions validate --map email="Work E-mail" --delimiter ';' crm.csv
+  topo-exclusions validate --sheet "Opt-outs" --default-reason unsubscribed crm-export.xlsx
+  cat list.csv | topo-exclusions validate --report - - > report.csv`,
+		Args: oneFile,
+		RunE: func(_ *cobra.Command, args []string) error {
+			cfg, err := f.config(job.Validate, args[0])
+			if err != nil {
+				return err
+			}
+			e.runJob(cfg, f)
+			return nil
+		},
+	}
+	f.addInput(c)
+	f.addOutputs(c, true, ".validation.csv")
+	c.Flags().BoolVar(&f.force, "force", false, "overwrite a --report that holds an import's answers")
+	return c
+}
+
+func importCommand(e *env) *cobra.Command {
+	f := newFlags(e)
+	var dryRun bool
+	c := &cobra.Command{
+		Use:   "import [flags] FILE",
+		Short: "Check a list and load it into Topo",
+		Long: `Reads FILE, validates every row, and makes Topo hold each valid one
+(POST /v1/contact-exclusions, or /v1/account-exclusions for a list of
+domains): paced, concurrent, retried, and never twice. A row is created,
+exists, extended or updated only on Topo's own answer. The report carries
+each record's id; the failures file holds every row that still needs
+action, and running it again finishes the job.
+
+The API key comes from TOPO_API_KEY or --token-file, never from a flag.
+
+A journal beside the report makes every run resumable: after a crash,
+kill -9 or Ctrl-C, run the same command again. Rerunning a completed import
+sends nothing and says how many rows still need action (--force to run it
+again).`,
+		Example: `  TOPO_API_KEY=... topo-exclusions import unsubscribes.csv
+  topo-exclusions import --token-file ~/.topo-key --default-reason unsubscribed export.csv
+  topo-exclusions import --log-format json --summary run.json --metrics run.prom --max-failures 50 nightly.csv
+  topo-exclusions import --state /var/lib/topo/optouts.state full-export.csv   # cron: only new rows
+  topo-exclusions import --existing keep list.csv   # never change an existing exclusion
+  topo-exclusions import --dry-run list.csv         # validate only, send nothing`,
+		Args: oneFile,
+		RunE: func(_ *cobra.Command, args []string) error {
+			cmd := job.Import
+			if dryRun {
+				cmd = job.Validate
+			}
+			cfg, err := f.config(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			e.runJob(cfg, f)
+			return nil
+		},
+	}
+	sendingCommand(e, c, f, ".report.csv")
+	enumFlag(c, f.existing, "existing", "for a person Topo already excludes for less long than the row asks: extend it, keep it (exists_shorter), or replace it with the row")
+	enumFlag(c, f.snapshot, "snapshot", "load Topo's whole list first to decide rows without a request: auto (when cheaper), always or never")
+	group(c.Flags(), "Topo", "existing", "snapshot")
+	f.addResume(c)
+	c.Flags().StringVar(&f.state, "state", "", "file of keys earlier runs imported: rows in it are exists without a request (for cron)")
+	group(c.Flags(), "Resume", "state")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "validate and report only; send nothing (the same as validate)")
+	return c
+}
+
+func planCommand(e *env) *cobra.Command {
+	f := newFlags(e)
+	var removal bool
+	c := &cobra.Command{
+		Use:   "plan [flags] FILE",
+		Short: "Ask Topo what an import (or a removal) would do; write nothing",
+		Long: `A dry run that asks Topo: validates FILE like 'validate', then looks each
+valid row up (exact email, LinkedIn URL or domain filters, paced like an
+import; or, when cheaper, Topo's whole list loaded once) and reports
+would_create, exists, would_extend, would_update, exists_shorter (with the
+existing until), invalid or duplicate. With --remove: would_remove or
+not_found. Nothing is written to Topo. The key needs exclusions:read.`,
+		Example: `  TOPO_API_KEY=... topo-exclusions plan unsubscribes.csv
+  topo-exclusions plan --existing keep --summary plan.json export.csv
+  topo-exclusions plan --remove opted-back-in.csv`,
+		Args: oneFile,
+		RunE: func(_ *cobra.Command, args []string) error {
+			cfg, err := f.config(job.Plan, args[0])
+			if err != nil {
+				return err
+			}
+			cfg.Removal = removal
+			e.runJob(cfg, f)
+			return nil
+		},
+	}
+	sendingCommand(e, c, f, ".plan.csv")
+	enumFlag(c, f.existing, "existing", "the import policy to plan for: extend, keep or replace")
+	enumFlag(c, f.snapshot, "snapshot", "load Topo's whole list first to decide rows without a request: auto (when cheaper), always or never")
+	c.Flags().StringVar(&f.state, "state", "", "answer rows known to this cron state file without a request (only read)")
+	c.Flags().BoolVar(&removal, "remove", false, "plan a removal: which rows' exclusions would go")
+	c.Flags().BoolVar(&f.force, "force", false, "overwrite a --report that holds an import's answers")
+	group(c.Flags(), "Topo", "existing", "snapshot")
+	group(c.Flags(), "Resume", "state")
+	return c
+}
+
+func parseReason(s string) (string, error) {
+	r, err := importer.NormalizeReason(s)
+	if err != nil {
+		return "", job.Usagef("--reason %q %v", s, err)
+	}
+	return r, nil
+}

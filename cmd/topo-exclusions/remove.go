@@ -1,0 +1,114 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/topo-io/topo-exclusions/importer/job"
+)
+
+func removeCommand(e *env) *cobra.Command {
+	f := newFlags(e)
+	var dryRun, yes bool
+	c := &cobra.Command{
+		Use:   "remove [flags] FILE",
+		Short: "Delete the exclusions a list names",
+		Long: `Deletes the exclusions FILE names: by its id column (an export, or an
+import's report, works as the input), or else every exclusion holding a
+row's email, LinkedIn URL or domain, found with the list endpoint. Each row
+ends removed or not_found (Topo holds no such exclusion: the person is not
+excluded, as asked) on Topo's own answer, or failed, unknown or
+not_attempted, which the failures file holds.
+
+The same journal, resume, locks, report, summary and exit codes as import.
+It is destructive: on a terminal it shows how many rows would go and asks;
+off a terminal it refuses without --yes. --dry-run (or 'plan --remove')
+lists what would go.`,
+		Example: `  topo-exclusions remove opted-back-in.csv
+  topo-exclusions remove --yes --log-format json wrong-upload.report.csv   # by id, from cron
+  topo-exclusions remove --dry-run test-records.csv`,
+		Args: oneFile,
+		RunE: func(_ *cobra.Command, args []string) error {
+			cmd := job.Remove
+			if dryRun {
+				cmd = job.Plan
+			}
+			cfg, err := f.config(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			cfg.Removal, cfg.Yes = true, yes
+			e.runJob(cfg, f)
+			return nil
+		},
+	}
+	sendingCommand(e, c, f, ".removal.csv")
+	f.addResume(c)
+	c.Flags().BoolVarP(&yes, "yes", "y", false, "remove without asking (needed off a terminal)")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "list what would go; delete nothing (the same as plan --remove)")
+	return c
+}
+
+func exportCommand(e *env) *cobra.Command {
+	f := newFlags(e)
+	format := newEnum("csv", "csv", "jsonl")
+	var output, since, reason string
+	c := &cobra.Command{
+		Use:   "export [flags]",
+		Short: "Write every exclusion Topo holds, as CSV or JSON lines",
+		Long: `Writes every contact exclusion (--kind accounts: every account exclusion)
+Topo holds, in the dashboard's import columns plus id, created_at and
+updated_at, so that an export imports back unchanged; or, with --format
+jsonl, one JSON object a line. Pages of 100, paced and retried like every
+request. Every record that existed when the export started is written
+exactly once, even while others create records.`,
+		Example: `  topo-exclusions export --output exclusions.csv
+  topo-exclusions export --format jsonl --output - | jq .email
+  topo-exclusions export --since 2026-11-01 --reason unsubscribed --output november.csv
+  topo-exclusions export --kind accounts --output domains.csv`,
+		Args: noArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			cfg, err := f.config(job.Export, "")
+			if err != nil {
+				return err
+			}
+			cfg.Export = job.ExportOptions{Output: output, JSONL: format.value == "jsonl"}
+			if since != "" {
+				if cfg.Export.Since, err = parseSince(since); err != nil {
+					return err
+				}
+			}
+			if reason != "" {
+				if cfg.Export.Reason, err = parseReason(reason); err != nil {
+					return err
+				}
+			}
+			e.runJob(cfg, f)
+			return nil
+		},
+	}
+	f.kind = newEnum("contacts", "contacts", "accounts")
+	enumFlag(c, f.kind, "kind", "which exclusions: contacts or accounts")
+	c.Flags().StringVarP(&output, "output", "o", "-", "file to write (complete, or left as FILE.partial when cut short), or - for standard output")
+	enumFlag(c, format, "format", "csv (the dashboard's columns, imports back) or jsonl")
+	c.Flags().StringVar(&since, "since", "", "only records created after this date or RFC 3339 time")
+	c.Flags().StringVar(&reason, "reason", "", "only records with this reason")
+	group(c.Flags(), "Input", "kind", "since", "reason")
+	group(c.Flags(), "Outputs", "output", "format")
+	f.addTopo(c)
+	f.addOutputs(c, false, "")
+	return c
+}
+
+// parseSince reads --since: a date (its start, UTC) or an RFC 3339 time.
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return t, job.Usagef("--since %q: want a date (2026-11-01) or an RFC 3339 time", s)
+	}
+	return t, nil
+}

@@ -1,0 +1,38 @@
+package input
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/internal/listgen"
+)
+
+type discard struct{ n int }
+
+func (d *discard) Record(importer.Outcome) error { d.n++; return nil }
+
+func BenchmarkCheckAll(b *testing.B) {
+	var buf bytes.Buffer
+	const rows = 100_000
+	if err := listgen.Write(&buf, listgen.Spec{Rows: rows, Seed: 1, InvalidEvery: 100, DuplicateEvery: 50}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := NewReader(bytes.NewReader(buf.Bytes()), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var d discard
+		if err := CheckAll(context.Background(), r, &d); err != nil {
+			b.Fatal(err)
+		}
+		if d.n != rows {
+			b.Fatalf("read %d rows, want %d", d.n, rows)
+		}
+	}
+	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}

@@ -1,0 +1,276 @@
+package input
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// MaxRecordBytes bounds one record. A longer one is reported as an invalid
+// row and skipped, so a file with a runaway quote or a binary blob cannot
+// exhaust memory.
+const MaxRecordBytes = 1 << 20
+
+// record is one CSV record: its fields, and the spreadsheet row it starts on.
+type record struct {
+	row    int
+	fields []string
+	err    error // a malformed record: the row is reported, reading goes on
+}
+
+// scanner splits decoded text into CSV records (RFC 4180, plus what Excel
+// writes). It is written by hand rather than on encoding/csv because the
+// reader must (1) number rows the way a spreadsheet does, counting blank
+// lines but not newlines inside quotes, (2) survive a stray quote without
+// swallowing the rest of the file, and (3) bound memory per record; and
+// because it does so in one pass at a few hundred nanoseconds a row.
+type scanner struct {
+	in    *bufio.Reader
+	delim byte
+	max   int
+
+	pending []byte // bytes to read again before in: the tail of a bad record
+	row     int    // spreadsheet row of the next line
+
+	raw  []byte // the current record as read
+	cell []byte // its unescaped field contents, back to back
+	ends []int  // end offset in cell of each field
+	strs []string
+
+	special [256]bool // bytes that end a plain run: delimiter, quote, CR, LF
+}
+
+func newScanner(in *bufio.Reader, delim byte, firstRow int) *scanner {
+	s := &scanner{in: in, delim: delim, max: MaxRecordBytes, row: firstRow}
+	for _, c := range []byte{delim, '"', '\r', '\n'} {
+		s.special[c] = true
+	}
+	return s
+}
+
+var errRecordTooLong = fmt.Errorf("row is longer than %d bytes", MaxRecordBytes)
+
+// line appends the next physical line, newline included, to dst. ok is
+// false at the end of input. A line longer than the bound is drained and
+// reported as too long, with none of it kept.
+func (s *scanner) line(dst []byte) (out []byte, tooLong bool, ok bool, err error) {
+	if len(s.pending) > 0 {
+		i := bytes.IndexByte(s.pending, '\n') + 1
+		if i == 0 {
+			i = len(s.pending)
+		}
+		out = append(dst, s.pending[:i]...)
+		s.pending = s.pending[i:]
+		return out, false, true, nil
+	}
+	start := len(dst)
+	for {
+		chunk, err := s.in.ReadSlice('\n')
+		if !tooLong && len(dst)-start+len(chunk) <= s.max {
+			dst = append(dst, chunk...)
+		} else {
+			tooLong = true
+			dst = dst[:start]
+		}
+		switch {
+		case err == nil:
+			return dst, tooLong, true, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			return dst, tooLong, len(dst) > start || tooLong, nil
+		default:
+			return dst, tooLong, false, err
+		}
+	}
+}
+
+// next returns the next non-blank record. ok is false at the end of input;
+// err is an I/O error, after which reading cannot go on.
+func (s *scanner) next() (rec record, ok bool, err error) {
+	for {
+		rec, blank, ok, err := s.parse()
+		if err != nil || !ok {
+			return record{}, false, err
+		}
+		if !blank {
+			return rec, true, nil
+		}
+	}
+}
+
+// parse reads one record: a blank line, a good record, or a malformed one.
+func (s *scanner) parse() (rec record, blank bool, ok bool, err error) {
+	s.raw = s.raw[:0]
+	s.cell = s.cell[:0]
+	s.ends = s.ends[:0]
+	rec.row = s.row
+	s.row++
+
+	raw, tooLong, ok, err := s.line(s.raw)
+	s.raw = raw
+	if err != nil || !ok {
+		return rec, false, false, err
+	}
+	if tooLong {
+		rec.err = errRecordTooLong
+		return rec, false, true, nil
+	}
+	firstLineEnd := len(s.raw)
+	if isBlank(s.raw) {
+		return rec, true, true, nil
+	}
+
+	var st parseState
+	pos := 0
+	for {
+		pos = st.feed(s, pos)
+		if !st.inQuotes {
+			break
+		}
+		// The quoted field runs on to the next physical line.
+		more, tooLong, ok, err := s.line(s.raw)
+		if err != nil {
+			return rec, false, false, err
+		}
+		if !ok {
+			st.err = errors.New("a quoted field is never closed (stray \"?)")
+			break
+		}
+		if tooLong {
+			st.err = errRecordTooLong
+			break
+		}
+		s.raw = more
+		if len(s.raw) > s.max {
+			st.err = errRecordTooLong
+			break
+		}
+	}
+	if st.err != nil && len(s.raw) > firstLineEnd {
+		// Only the first line is blamed; what follows it is read again as
+		// records of its own, so one stray quote costs one row, not the file.
+		s.pending = append(append([]byte(nil), s.raw[firstLineEnd:]...), s.pending...)
+		s.raw = s.raw[:firstLineEnd]
+		s.cell, s.ends = s.cell[:0], s.ends[:0]
+		var again parseState
+		again.feed(s, 0)
+		if again.inQuotes {
+			s.cell = bytes.TrimRight(s.cell, "\r\n")
+			s.ends = append(s.ends, len(s.cell))
+		}
+	}
+	rec.err = st.err
+	rec.fields = s.fields()
+	return rec, false, true, nil
+}
+
+// isBlank reports whether a physical line holds nothing at all (a line of
+// only spaces or delimiters is a record of empty cells).
+func isBlank(line []byte) bool {
+	switch string(line) {
+	case "", "\n", "\r\n", "\r":
+		return true
+	}
+	return false
+}
+
+// fields turns the unescaped cells into strings sharing one allocation.
+func (s *scanner) fields() []string {
+	all := string(s.cell)
+	s.strs = s.strs[:0]
+	prev := 0
+	for _, end := range s.ends {
+		s.strs = append(s.strs, all[prev:end])
+		prev = end
+	}
+	return s.strs
+}
+
+// parseState carries a record's parse across physical lines.
+type parseState struct {
+	inQuotes   bool // inside a quoted field
+	quoted     bool // the current field began with a quote
+	afterQuote bool // the last byte closed (or escaped) a quote
+	err        error
+}
+
+// feed parses s.raw from pos to its end and returns where it stopped.
+func (st *parseState) feed(s *scanner, pos int) int {
+	raw := s.raw
+	col := len(s.ends) + 1
+	for ; pos < len(raw); pos++ {
+		c := raw[pos]
+		if st.inQuotes {
+			if c != '"' && c != '\r' {
+				end := pos + 1
+				for end < len(raw) && raw[end] != '"' && raw[end] != '\r' {
+					end++
+				}
+				s.cell = append(s.cell, raw[pos:end]...)
+				pos = end - 1
+				continue
+			}
+			if c == '"' {
+				st.inQuotes = false
+				st.afterQuote = true
+				continue
+			}
+			if c == '\r' && pos+1 < len(raw) && raw[pos+1] == '\n' {
+				continue // CRLF inside a cell becomes LF, as Excel shows it
+			}
+			s.cell = append(s.cell, c)
+			continue
+		}
+		switch {
+		case c == s.delim:
+			s.ends = append(s.ends, len(s.cell))
+			col++
+			st.quoted, st.afterQuote = false, false
+		case c == '\n' || (c == '\r' && (pos+1 == len(raw) || raw[pos+1] == '\n')):
+			s.ends = append(s.ends, len(s.cell))
+			return len(raw)
+		case c == '"' && st.afterQuote:
+			// "" inside a quoted field: a literal quote.
+			s.cell = append(s.cell, '"')
+			st.inQuotes, st.afterQuote = true, false
+		case c == '"' && !st.quoted && s.fieldEmpty():
+			st.inQuotes, st.quoted = true, true
+		case c == '"':
+			st.setErr(fmt.Errorf("stray \" in column %d", col))
+			s.cell = append(s.cell, c)
+		default:
+			if st.afterQuote {
+				st.setErr(fmt.Errorf("text after a closing \" in column %d", col))
+				st.afterQuote = false
+			}
+			// Copy the plain run up to the next byte that means something.
+			end := pos + 1
+			for end < len(raw) && !s.special[raw[end]] {
+				end++
+			}
+			s.cell = append(s.cell, raw[pos:end]...)
+			pos = end - 1
+		}
+	}
+	if !st.inQuotes {
+		s.ends = append(s.ends, len(s.cell)) // last line without a newline
+	}
+	return pos
+}
+
+func (st *parseState) setErr(err error) {
+	if st.err == nil {
+		st.err = err
+	}
+}
+
+func (s *scanner) fieldEmpty() bool {
+	start := 0
+	if n := len(s.ends); n > 0 {
+		start = s.ends[n-1]
+	}
+	return len(s.cell) == start
+}

@@ -1,0 +1,8 @@
+package job
+
+import "context"
+
+// export writes every exclusion Topo holds.
+func (r *run) export(ctx, hard, cut context.Context) error {
+	return Usagef("export: not yet")
+}

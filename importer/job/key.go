@@ -1,0 +1,39 @@
+package job
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// loadKey reads the API key from the token file, or else TOPO_API_KEY. It
+// never appears in a message: only where it came from does. warning is
+// set when the token file can be read by others, as ssh warns of keys.
+func loadKey(tokenFile string, getenv func(string) string) (key, warning string, err error) {
+	if tokenFile == "" {
+		key := strings.TrimSpace(getenv("TOPO_API_KEY"))
+		if key == "" {
+			return "", "", Usagef("no API key: set TOPO_API_KEY or pass --token-file PATH")
+		}
+		return key, "", nil
+	}
+	st, err := os.Stat(tokenFile)
+	if err != nil {
+		return "", "", Usagef("--token-file: %v", err)
+	}
+	if st.IsDir() {
+		return "", "", Usagef("--token-file %s is a folder", tokenFile)
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		warning = fmt.Sprintf("the token file %s can be read by others (mode %04o): chmod 600 %s", tokenFile, perm, tokenFile)
+	}
+	b, err := os.ReadFile(tokenFile)
+	if err != nil {
+		return "", "", Usagef("--token-file: %v", err)
+	}
+	key = strings.TrimSpace(string(b))
+	if key == "" || strings.ContainsAny(key, "\r\n") {
+		return "", "", Usagef("--token-file %s: want one key on one line", tokenFile)
+	}
+	return key, warning, nil
+}

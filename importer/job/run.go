@@ -1,0 +1,412 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/input"
+	"github.com/topo-io/topo-exclusions/importer/ledger"
+	"github.com/topo-io/topo-exclusions/importer/topo"
+	"github.com/topo-io/topo-exclusions/report"
+)
+
+// watchdog is how long a run may take to complete its outputs after the
+// second stop; then they are left partial, as after a third.
+const watchdog = 10 * time.Second
+
+// run is one command under way.
+type run struct {
+	cfg   *Config
+	env   *Env
+	log   *slog.Logger
+	sum   *report.Summary
+	paths paths
+
+	reader  *input.Reader
+	in      io.Closer
+	out     *outputs
+	session *ledger.Session
+	meter   *topo.Meter
+	send    *sender // for commands that talk to Topo
+
+	errors  *report.ErrorGroups
+	partial []string
+	said    bool // the error was already said
+}
+
+// Run runs one command and returns its exit code. ctx is the first stop
+// (finish what is in flight, record the rest as not_attempted), hard the
+// second (stop requests at once, still complete the outputs), cut the
+// third (leave the outputs partial, now). The summary is written on every
+// way out.
+func Run(ctx, hard, cut context.Context, cfg Config, env Env) int {
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	r := &run{cfg: &cfg, env: &env, log: env.Log, meter: topo.NewMeter(), errors: report.NewErrorGroups()}
+	r.sum = report.NewSummary(cfg.commandName(), displayName(cfg.Input), env.Now())
+	r.sum.Settings = cfg.settings()
+	err := r.run(ctx, hard, cut)
+	wrote := r.send != nil && r.meter.Counts().Writes() > 0
+	code := code(err, wrote, r.sum.FailureRows > 0)
+	var done *ledger.CompletedError
+	if errors.As(err, &done) {
+		code, err = ExitOK, nil
+		if done.NeedAction > 0 {
+			code = ExitRows
+		}
+		r.sum.Error = done.Error()
+		r.say(done.Error())
+	}
+	r.finish(err, code)
+	return code
+}
+
+func (r *run) run(ctx, hard, cut context.Context) error {
+	r.paths = resolvePaths(r.cfg)
+	if err := r.setup(ctx); err != nil {
+		r.close()
+		return err
+	}
+	defer r.close()
+	if r.cfg.Command == Export {
+		return r.export(ctx, hard, cut)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.body(ctx, hard) }()
+	// After the second stop the outputs have watchdog to be completed;
+	// after the third, none.
+	watch, stopWatch := context.WithCancel(cut)
+	defer stopWatch()
+	defer context.AfterFunc(hard, func() {
+		t := time.AfterFunc(watchdog, stopWatch)
+		context.AfterFunc(watch, func() { t.Stop() })
+	})()
+	select {
+	case err := <-done:
+		return err
+	case <-watch.Done():
+		r.partial = r.out.abandon()
+		return context.Canceled
+	}
+}
+
+// body reads (and, for commands that talk to Topo, sends) every row.
+func (r *run) body(ctx, hard context.Context) error {
+	if r.send == nil {
+		return input.CheckAll(ctx, r.reader, r.out)
+	}
+	return r.send.run(ctx, hard)
+}
+
+// setup checks and opens everything before the first row is read: a
+// problem here is said in one line, and leaves no file behind.
+func (r *run) setup(ctx context.Context) error {
+	cfg := r.cfg
+	if err := checkDistinct(cfg.Input, r.paths); err != nil {
+		return err
+	}
+	if !cfg.Command.writes() && !cfg.Force {
+		if err := guardProof(r.paths.report); err != nil {
+			return err
+		}
+	}
+	if cfg.Command.sends() {
+		s, err := newSender(r)
+		if err != nil {
+			return err
+		}
+		r.send = s
+	}
+	if cfg.Command == Export {
+		return nil
+	}
+	if cfg.Command.writes() {
+		if err := r.openLedger(); err != nil {
+			return err
+		}
+	}
+	if err := r.openInput(); err != nil {
+		return err
+	}
+	if r.send != nil {
+		if err := r.send.checkKey(ctx); err != nil {
+			return err
+		}
+	}
+	return r.openOutputs()
+}
+
+// openLedger takes the locks and opens the journal and the state.
+func (r *run) openLedger() error {
+	cfg := r.cfg
+	opt := ledger.Options{
+		Journal: r.paths.journal, State: r.paths.state, Input: cfg.Input, Stdin: r.env.Stdin,
+		Settings: cfg.fingerprintSettings(), Target: cfg.Command.String() + " " + r.send.client.BaseURL(),
+		Force: cfg.Force,
+	}
+	if r.env.StateDir != "" {
+		opt.Registry = r.env.StateDir
+	}
+	s, err := ledger.Open(opt)
+	if err != nil {
+		return err
+	}
+	r.session = s
+	for _, n := range s.Notes {
+		r.warn(n)
+	}
+	r.sum.Paths.Journal, r.sum.Paths.State = r.paths.journal, r.paths.state
+	return nil
+}
+
+// openInput opens the list and reads its header.
+func (r *run) openInput() error {
+	cfg := r.cfg
+	opt := cfg.Read
+	opt.Removal = cfg.Removal
+	if input.IsWorkbook(cfg.Input) && cfg.Input != "-" {
+		rd, err := input.OpenWorkbook(cfg.Input, cfg.Sheet, opt)
+		if err != nil {
+			return err
+		}
+		r.reader = rd
+		return r.describeInput()
+	}
+	if cfg.Sheet != "" {
+		return Usagef("--sheet is for .xlsx and .xlsm workbooks")
+	}
+	var in io.ReadCloser
+	switch {
+	case r.session != nil && r.session.Input != nil:
+		in = io.NopCloser(r.session.Input) // the spooled standard input
+	case cfg.Input == "-":
+		in = io.NopCloser(r.env.Stdin)
+	default:
+		f, err := os.Open(cfg.Input)
+		if err != nil {
+			return &input.SetupError{Err: err}
+		}
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			f.Close()
+			return &input.SetupError{Err: fmt.Errorf("%s is a folder, not a file", cfg.Input)}
+		}
+		in = f
+	}
+	rd, err := input.NewReader(in, opt)
+	if err != nil {
+		in.Close()
+		return fmt.Errorf("%s: %w", displayName(cfg.Input), err)
+	}
+	r.reader, r.in = rd, in
+	return r.describeInput()
+}
+
+func (r *run) describeInput() error {
+	info := r.reader.Info()
+	s := r.sum
+	s.Encoding, s.Delimiter, s.Sheet, s.Kind = string(info.Encoding), report.DelimiterName(info.Delimiter), info.Sheet, info.Kind.String()
+	if len(info.Ignored) > 0 {
+		r.warn(fmt.Sprintf("ignoring columns %s", strings.Join(info.Ignored, ", ")))
+	}
+	return nil
+}
+
+// openOutputs creates the report and the failures file (as new files
+// that become theirs when complete).
+func (r *run) openOutputs() error {
+	info := r.reader.Info()
+	rep, err := createOutput("--report", r.paths.report, r.env.Stdout)
+	if err != nil {
+		return err
+	}
+	fail, err := createOutput("--failures", r.paths.failures, r.env.Stdout)
+	if err != nil {
+		_ = rep.pending.Cleanup()
+		return err
+	}
+	r.out = &outputs{files: []*output{rep, fail}}
+	rw, err := report.NewWriter(rep.w, info.Kind)
+	if err != nil {
+		r.out.discard()
+		return err
+	}
+	fw, err := report.NewFailures(fail.w, report.FailuresFormat{
+		Kind: info.Kind, Removal: r.cfg.Removal, Delimiter: info.Delimiter, BOM: info.BOM,
+	})
+	if err != nil {
+		r.out.discard()
+		return err
+	}
+	r.sum.Report, r.sum.Failures = displayName(r.paths.report), displayName(r.paths.failures)
+	r.sum.Paths.Report, r.sum.Paths.Failures = r.paths.report, r.paths.failures
+	r.out.set = &report.Set{Report: rw, Failures: fw, Summary: r.sum, Errors: r.errors}
+	return nil
+}
+
+// finish completes the outputs, says how the run ended, and writes the
+// summary, the metrics and the run page.
+func (r *run) finish(err error, code int) {
+	if r.out != nil && r.partial == nil {
+		if ferr := r.completeOutputs(err); ferr != nil {
+			err = errors.Join(err, ferr)
+			if code == ExitOK || code == ExitRows {
+				code = ExitStopped
+			}
+		}
+	}
+	if r.partial != nil {
+		r.sum.Partial = true
+		r.sum.Missing = fmt.Sprintf("cut short after %s: %s hold only those; the rest of the input was not read", report.Plural(r.sum.Rows, "row"), strings.Join(r.partial, " and "))
+		r.sum.Report, r.sum.Failures = "", ""
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		r.sum.Error = err.Error()
+	}
+	if errors.Is(err, context.Canceled) {
+		r.sum.Error = r.interruptedMessage()
+	}
+	r.sum.Resume = r.resumeHint(code)
+	if r.send != nil {
+		r.sum.Send = r.send.summary(r.sum)
+	}
+	r.sum.Paths.Summary, r.sum.Paths.Metrics, r.sum.Paths.HTML = r.cfg.Summary, r.cfg.Metrics, r.cfg.HTML
+	r.sum.Finish(r.env.Now(), code, statusWord(code, r.partial != nil))
+	if err != nil && !r.said && !errors.Is(err, context.Canceled) && (r.reader == nil || r.env.JSONLogs) {
+		r.say(err.Error()) // otherwise the summary's "stopped:" line says it
+	}
+	r.printSummary(code)
+	r.writeReports()
+}
+
+// completeOutputs renames complete outputs into place, or leaves them
+// partial when the run could not record every row.
+func (r *run) completeOutputs(runErr error) error {
+	if r.sum.Rows == 0 && runErr != nil && r.reader == nil {
+		r.out.discard()
+		return nil
+	}
+	if runErr != nil && !recordedAll(runErr) {
+		r.partial = r.out.abandon()
+		return nil
+	}
+	return r.out.finish()
+}
+
+// recordedAll says whether a run that ended with err still recorded every
+// row: a stop (signal, refused key, --max-failures) reads on to the end; a
+// failure to read the input or to write a report does not.
+func recordedAll(err error) bool {
+	var (
+		auth  *topo.AuthError
+		limit *importer.FailureLimitError
+		un    *topo.UnavailableError
+	)
+	return errors.Is(err, context.Canceled) || errors.As(err, &auth) || errors.As(err, &limit) || errors.As(err, &un)
+}
+
+func (r *run) printSummary(code int) {
+	if r.reader == nil && r.cfg.Command != Export {
+		return // a setup error: its one line was said
+	}
+	if r.env.JSONLogs {
+		r.log.Info("summary", "summary", r.sum)
+		return
+	}
+	_ = r.sum.WriteText(r.env.Stderr)
+}
+
+// writeReports writes the summary, the metrics and the run page.
+func (r *run) writeReports() {
+	type file struct {
+		flag, path string
+		write      func(io.Writer) error
+	}
+	for _, f := range []file{
+		{"--summary", r.cfg.Summary, r.sum.WriteJSON},
+		{"--metrics", r.cfg.Metrics, func(w io.Writer) error { return report.WriteMetrics(w, r.sum) }},
+		{"--html", r.cfg.HTML, func(w io.Writer) error { return report.WritePage(w, r.page()) }},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if err := writeAtomically(f.path, r.env.Stdout, f.write); err != nil {
+			r.say(fmt.Sprintf("writing %s %s: %v", f.flag, f.path, err))
+		}
+	}
+}
+
+// close releases the input, the journal and the locks.
+func (r *run) close() {
+	if r.reader != nil {
+		r.reader.Close()
+	}
+	if r.in != nil {
+		r.in.Close()
+	}
+	if r.session != nil {
+		if r.reader == nil || r.out == nil {
+			_ = r.session.Discard()
+		} else {
+			_ = r.session.Close()
+		}
+	}
+}
+
+// say tells the operator one thing, on one line (JSON with JSON logs).
+func (r *run) say(msg string) {
+	r.said = true
+	if r.env.JSONLogs {
+		r.log.Error(msg)
+		return
+	}
+	fmt.Fprintf(r.env.Stderr, "topo-exclusions: %s\n", msg)
+}
+
+func (r *run) warn(msg string) {
+	r.log.Warn(msg)
+	r.sum.Warnings = append(r.sum.Warnings, msg)
+}
+
+func (r *run) interruptedMessage() string {
+	n := r.sum.Counts[importer.StatusNotAttempted] + r.sum.Counts[importer.StatusUnknown]
+	if r.partial != nil {
+		return "interrupted three times: the outputs were cut short"
+	}
+	return fmt.Sprintf("interrupted: %s not sent", report.Plural(n, "row"))
+}
+
+// resumeHint says how to go on after a run that did not finish.
+func (r *run) resumeHint(code int) string {
+	switch {
+	case code == ExitUsage || code == ExitOK:
+		return ""
+	case r.cfg.Command.writes() && code != ExitRows:
+		return "run the same command again: it resumes where this run stopped, and sends nothing twice"
+	case code == ExitRows && r.sum.Failures != "":
+		return fmt.Sprintf("fix the rows in %s if they need it, then run it as the input", r.sum.Failures)
+	}
+	return ""
+}
+
+func displayName(path string) string {
+	if path == "-" {
+		return "standard input"
+	}
+	return path
+}
+
+// page is what the run page shows.
+func (r *run) page() report.Page {
+	return report.Page{Summary: r.sum, Timeline: r.meter.Timeline(), Errors: r.errors.Groups()}
+}

@@ -1,0 +1,198 @@
+package ledger
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/topo"
+)
+
+// intend notes that row n may be created now, and waits until it is durable.
+func intend(j *Journal, n int) error {
+	return j.Intend(importer.Intent{Row: n, Op: topo.OpCreate, At: time.Now()})()
+}
+
+var fpA = Fingerprint{Input: "sha256:a", Settings: "sha256:s"}
+
+func openJournal(t *testing.T, path string, fp Fingerprint, force bool) (*Journal, JournalState) {
+	t.Helper()
+	j, st, err := OpenJournal(path, fp, force)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j, st
+}
+
+func TestJournalResume(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "list.journal")
+	j, st := openJournal(t, path, fpA, false)
+	if st != JournalNew {
+		t.Fatalf("state %v, want new", st)
+	}
+	var wg sync.WaitGroup
+	for n := 2; n < 12; n++ {
+		wg.Go(func() {
+			if err := intend(j, n); err != nil {
+				t.Error(err)
+			}
+			if n%2 == 0 { // odd rows were in flight when the run died
+				j.Record(importer.Outcome{Row: importer.Row{Num: n}, Status: importer.StatusCreated, ID: "id", HTTPStatus: 201, Attempts: 1})
+			}
+		})
+	}
+	wg.Wait()
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	j, st = openJournal(t, path, fpA, false)
+	defer j.Close()
+	if st != JournalResumed {
+		t.Fatalf("state %v, want resumed", st)
+	}
+	if settled, unsure := j.Resumed(); settled != 5 || unsure != 5 {
+		t.Errorf("settled %d, unsure %d; want 5 and 5", settled, unsure)
+	}
+	if o, ok := j.Settled(4); !ok || o.Status != importer.StatusCreated || o.ID != "id" || o.Attempts != 1 {
+		t.Errorf("row 4: %+v %v", o, ok)
+	}
+	if !j.Prior(5).MaybeSent || j.Prior(4).MaybeSent || j.Prior(99).MaybeSent {
+		t.Error("unsure rows wrong")
+	}
+}
+
+func TestJournalTornTail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "list.journal")
+	j, _ := openJournal(t, path, fpA, false)
+	intend(j, 2)
+	j.Record(importer.Outcome{Row: importer.Row{Num: 2}, Status: importer.StatusExists, ID: "x"})
+	intend(j, 3)
+	j.Close()
+	// A crash mid-write: a line cut short, and a garbage line before it.
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("{\"o\":3,\"s\":\"crea\x00\x00\n{\"o\":3,\"s\":\"created\",\"id\":\"y")
+	f.Close()
+
+	j, st := openJournal(t, path, fpA, false)
+	if st != JournalResumed || j.Corrupt() != 1 {
+		t.Fatalf("state %v, corrupt %d", st, j.Corrupt())
+	}
+	if _, ok := j.Settled(3); ok || !j.Prior(3).MaybeSent {
+		t.Error("row 3's torn outcome was taken as settled")
+	}
+	intend(j, 4) // appends after the cut, on a line of its own
+	j.Close()
+	data, _ := os.ReadFile(path)
+	if lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n"); !strings.HasPrefix(lines[len(lines)-1], `{"i":4,`) {
+		t.Errorf("journal tail %q", data[max(0, len(data)-40):])
+	}
+	j, _ = openJournal(t, path, fpA, false)
+	defer j.Close()
+	if !j.Prior(4).MaybeSent || !j.Prior(3).MaybeSent {
+		t.Error("rows 3 and 4 should be unsure after reopening")
+	}
+}
+
+func TestJournalOtherInputAndCompletion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "list.journal")
+	j, _ := openJournal(t, path, fpA, false)
+	intend(j, 2)
+	j.Record(importer.Outcome{Row: importer.Row{Num: 2}, Status: importer.StatusCreated})
+	j.Close()
+
+	fpB := Fingerprint{Input: "sha256:b", Settings: fpA.Settings}
+	j, st := openJournal(t, path, fpB, false)
+	if _, ok := j.Settled(2); st != JournalOther || ok {
+		t.Fatalf("another input's journal was applied (state %v)", st)
+	}
+	if _, err := os.Stat(path + ".prev"); err != nil {
+		t.Errorf("the old journal was not kept aside: %v", err)
+	}
+	j.Complete(Completion{Report: "list.report.csv", Failures: "list.failures.csv", NeedAction: 2})
+	j.Close()
+
+	j, st = openJournal(t, path, fpB, false)
+	if c := j.Completed(); st != JournalCompleted || c.When == "" || c.Report != "list.report.csv" || c.NeedAction != 2 {
+		t.Errorf("state %v, completed %+v", st, c)
+	}
+	j.Close()
+	j, st = openJournal(t, path, fpB, true)
+	defer j.Close()
+	if st != JournalOther {
+		t.Errorf("--force on a completed journal: state %v, want a fresh start", st)
+	}
+}
+
+func TestJournalRefusesOtherFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(path, []byte("my notes\n"), 0o644)
+	if _, _, err := OpenJournal(path, fpA, false); err == nil {
+		t.Error("a file that is not a journal was taken for one")
+	}
+}
+
+func TestStateSurvivesATornWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cron.state")
+	s, err := OpenState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := importer.Row{Norm: importer.Fields{Email: "a@x.co"}}
+	b := importer.Row{Norm: importer.Fields{Email: "b@x.co", LinkedInURL: "https://www.linkedin.com/in/b"}}
+	s.Add(a)
+	s.Add(b)
+	s.Add(a) // known already: not written twice
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(path)
+	if st.Size() != 16+3*8 {
+		t.Fatalf("state is %d bytes, want header and 3 keys", st.Size())
+	}
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write([]byte{1, 2, 3}) // the crash: a partial record
+	f.Close()
+
+	s, err = OpenState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != 3 || !s.Has(a) || !s.Has(importer.Row{Norm: importer.Fields{LinkedInURL: "https://www.linkedin.com/in/b"}}) || s.Has(importer.Row{Norm: importer.Fields{Email: "c@x.co"}}) {
+		t.Errorf("after a torn write: %d keys", s.Len())
+	}
+	s.Add(importer.Row{Norm: importer.Fields{Email: "c@x.co"}})
+	s.Close()
+	st, _ = os.Stat(path)
+	if st.Size() != 16+4*8 {
+		t.Errorf("the partial record was not dropped: %d bytes", st.Size())
+	}
+	os.WriteFile(path, []byte("not a state file"), 0o644)
+	if _, err := OpenState(path); err == nil {
+		t.Error("a foreign file was taken for state")
+	}
+}
+
+func TestLockIsExclusiveAndReleased(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	l, err := TryLock(path, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = TryLock(path, "test")
+	var locked *LockedError
+	if !errors.As(err, &locked) || locked.PID != os.Getpid() || locked.Path != path {
+		t.Fatalf("second lock: %v", err)
+	}
+	l.Unlock()
+	l2, err := TryLock(path, "test")
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	l2.Unlock()
+}

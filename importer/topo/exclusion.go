@@ -1,0 +1,173 @@
+package topo
+
+import (
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind is what an exclusion blocks: a person (Contacts, by email or
+// LinkedIn URL) or a whole company (Accounts, by domain). The zero value,
+// KindAuto, is not Topo's: it lets a reader decide from a file's header.
+type Kind int
+
+// The kinds of exclusion.
+const (
+	KindAuto Kind = iota
+	Contacts
+	Accounts
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Contacts:
+		return "contacts"
+	case Accounts:
+		return "accounts"
+	}
+	return "auto"
+}
+
+func (k Kind) path() string {
+	if k == Accounts {
+		return "/v1/account-exclusions"
+	}
+	return "/v1/contact-exclusions"
+}
+
+// Key is one identifying value of an exclusion, named as the list
+// endpoint's exact filter names it: email, linkedin_url or domain.
+type Key struct{ Name, Value string }
+
+// Exclusion is a record as Topo holds and returns it.
+type Exclusion struct {
+	ID          string    `json:"id"`
+	Email       *string   `json:"email"`
+	LinkedInURL *string   `json:"linkedin_url"`
+	Domain      *string   `json:"domain"`
+	Reason      string    `json:"reason"`
+	Message     *string   `json:"message"`
+	Until       *string   `json:"until"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Value returns the record's value for a key name ("" when it has none).
+func (ex *Exclusion) Value(name string) string {
+	var p *string
+	switch name {
+	case "email":
+		p = ex.Email
+	case "linkedin_url":
+		p = ex.LinkedInURL
+	case "domain":
+		p = ex.Domain
+	}
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// Str is a nullable string's value, "" for null.
+func Str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// Nullable is s, or null when it is empty.
+func Nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// IsUUID reports whether id has the shape of the ids Topo gives records.
+func IsUUID(id string) bool { return uuidRE.MatchString(id) }
+
+// Draft is the body of a create request: a contact exclusion (email,
+// linkedin_url) or, for accounts, a domain.
+type Draft struct {
+	Email       *string `json:"email,omitempty"`
+	LinkedInURL *string `json:"linkedin_url,omitempty"`
+	Domain      *string `json:"domain,omitempty"`
+	Reason      string  `json:"reason"`
+	Message     *string `json:"message"`
+	Until       *string `json:"until"`
+}
+
+// Change is the body of an update: every mutable field, so the record
+// ends exactly as asked (Until null makes the exclusion permanent).
+type Change struct {
+	Reason  string  `json:"reason"`
+	Message *string `json:"message"`
+	Until   *string `json:"until"`
+}
+
+// Page is one page of the list endpoint.
+type Page struct {
+	Items      []Exclusion `json:"items"`
+	TotalCount int         `json:"total_count"`
+	TotalPages int         `json:"total_pages"`
+	HasMore    bool        `json:"has_more"`
+}
+
+// Query is the list endpoint's parameters. Zero values are left out.
+type Query struct {
+	Page, Size    int
+	SortBy        string // created_at, updated_at, email, reason
+	Desc          bool
+	Key           Key // an exact filter
+	Reason        string
+	CreatedBefore time.Time
+	CreatedAfter  time.Time
+}
+
+func (q Query) values() url.Values {
+	v := url.Values{}
+	if q.Page > 0 {
+		v.Set("page", strconv.Itoa(q.Page))
+	}
+	if q.Size > 0 {
+		v.Set("size", strconv.Itoa(q.Size))
+	}
+	if q.SortBy != "" {
+		v.Set("sort_by", q.SortBy)
+		v.Set("sort_order", "asc")
+		if q.Desc {
+			v.Set("sort_order", "desc")
+		}
+	}
+	if q.Key.Name != "" {
+		v.Set(q.Key.Name, q.Key.Value)
+	}
+	if q.Reason != "" {
+		v.Set("reason", q.Reason)
+	}
+	if !q.CreatedBefore.IsZero() {
+		v.Set("created_at_before", q.CreatedBefore.UTC().Format(time.RFC3339Nano))
+	}
+	if !q.CreatedAfter.IsZero() {
+		v.Set("created_at_after", q.CreatedAfter.UTC().Format(time.RFC3339Nano))
+	}
+	return v
+}
+
+// ParseUntil reads an until value: nil (permanent) for null or empty.
+func ParseUntil(s *string) (*time.Time, error) {
+	if s == nil || strings.TrimSpace(*s) == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(*s))
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
