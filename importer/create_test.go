@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,6 +51,7 @@ func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPatch {
 		b, _ := io.ReadAll(r.Body)
 		s.patches = append(s.patches, string(b))
+		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
 	s.mu.Unlock()
 	if len(hs) == 0 {

@@ -18,7 +18,10 @@ import (
 // alone (co.uk), a single label, an IP address or an email address is
 // an error.
 func NormalizeDomain(s string) (string, error) {
-	s = strings.TrimSpace(s)
+	s, err := cleanKey(strings.TrimSpace(s))
+	if err != nil {
+		return "", err
+	}
 	if s == "" {
 		return "", errors.New("is empty")
 	}

@@ -7,15 +7,25 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
 // NormalizeEmail turns what a list holds into the address Topo should get:
-// trimmed, without a mailto: prefix, lower-cased. It accepts one plain
+// trimmed, without invisible format characters, in NFKC, without a
+// mailto: prefix, lower-cased. It accepts one plain
 // address (dot-atom local part, a domain with a dot) and nothing else, so a
 // display name, a list of addresses or an IP literal is an error that says
 // what to fix.
 func NormalizeEmail(s string) (string, error) {
-	s = strings.TrimSpace(s)
+	s, err := cleanKey(strings.TrimSpace(s))
+	if err != nil {
+		return "", err
+	}
+	if !isASCII(s) {
+		// Full-width letters (ｃｏｍ), ligatures and the like become the
+		// characters the person's real address has.
+		s = strings.TrimSpace(norm.NFKC.String(s))
+	}
 	if len(s) >= 7 && strings.EqualFold(s[:7], "mailto:") {
 		s = strings.TrimSpace(s[7:])
 	}
@@ -162,4 +172,13 @@ func checkLabel(label string) error {
 		}
 	}
 	return nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

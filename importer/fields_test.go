@@ -172,6 +172,54 @@ func TestNormalizeUntil(t *testing.T) {
 	}
 }
 
+// TestKeysThatCouldNeverMatch is the character table: invisible format
+// characters are removed and full-width letters folded, so the key
+// matches the real person (and duplicates are found on it); characters
+// no key can hold make the cell invalid, named with their position.
+func TestKeysThatCouldNeverMatch(t *testing.T) {
+	tests := []struct {
+		name, in, want, err string
+		normalize           func(string) (string, error)
+	}{
+		{"zero-width space", "ann\u200b@example.com", "ann@example.com", "", NormalizeEmail},
+		{"zero-width joiner and non-joiner", "a\u200dn\u200cn@example.com", "ann@example.com", "", NormalizeEmail},
+		{"soft hyphen", "ann@exam\u00adple.com", "ann@example.com", "", NormalizeEmail},
+		{"byte-order mark in front", "\ufeffann@example.com", "ann@example.com", "", NormalizeEmail},
+		{"bidi marks", "\u200eann@example.com\u200f", "ann@example.com", "", NormalizeEmail},
+		{"full-width letters", "ann@example.ｃｏｍ", "ann@example.com", "", NormalizeEmail},
+		{"full-width at sign", "ann＠example.com", "ann@example.com", "", NormalizeEmail},
+		{"upper-case full-width", "ＡＮＮ@example.com", "ann@example.com", "", NormalizeEmail},
+		{"replacement character", "j\ufffdrgen@example.de", "", "U+FFFD at character 2", NormalizeEmail},
+		{"bytes that are not UTF-8", "j\xe9rgen@example.de", "", "not text (0xE9) at character 2", NormalizeEmail},
+		{"a lone surrogate (CESU-8)", "ann\xed\xa0\x80@example.com", "", "not text (0xED) at character 4", NormalizeEmail},
+		{"a control character", "ann\x07@example.com", "", "control character U+0007 at character 4", NormalizeEmail},
+		{"linkedin: zero-width space", "linkedin.com/in/jane\u200b-doe", "https://www.linkedin.com/in/jane-doe", "", NormalizeLinkedIn},
+		{"linkedin: replacement character", "linkedin.com/in/j\ufffdrgen", "", "U+FFFD at character 18", NormalizeLinkedIn},
+		{"linkedin: .. segment", "https://www.linkedin.com/in/../company/acme", "", `".." segment`, NormalizeLinkedIn},
+		{"linkedin: . segment", "https://www.linkedin.com/in/./jane", "", `"." segment`, NormalizeLinkedIn},
+		{"linkedin: encoded slash", "https://www.linkedin.com/in/jane%2Fdoe", "", "encoded slash", NormalizeLinkedIn},
+		{"linkedin: encoded dots", "https://www.linkedin.com/in/%2e%2e", "", "dot segment", NormalizeLinkedIn},
+		{"domain: zero-width space", "acme\u200b.com", "acme.com", "", NormalizeDomain},
+		{"domain: replacement character", "acm\ufffd.com", "", "U+FFFD at character 4", NormalizeDomain},
+	}
+	for _, tt := range tests {
+		got, err := tt.normalize(tt.in)
+		switch {
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("%s: %q → %q, %v; want %q", tt.name, tt.in, got, err, tt.want)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("%s: %q → %q, %v; want an error containing %q", tt.name, tt.in, got, err, tt.err)
+		}
+	}
+	// The cleaned key is the one duplicates are found on.
+	v := NewValidator("OTHER", time.Now())
+	first := v.Check(2, Fields{Email: "ann@example.com", Reason: "other"})
+	again := v.Check(3, Fields{Email: "ann\u200b@example.ｃｏｍ", Reason: "other"})
+	if first.Status != StatusValid || again.Status != StatusDuplicate || again.Norm.Email != "ann@example.com" {
+		t.Errorf("the invisible variant came out %s %q, want a duplicate of row 2", again.Status, again.Norm.Email)
+	}
+}
+
 // FuzzNormalize checks the validators on any text: no panics, and what
 // they accept is a fixed point (normalising twice changes nothing).
 func FuzzNormalize(f *testing.F) {
@@ -183,6 +231,8 @@ func FuzzNormalize(f *testing.F) {
 		}
 	}
 	f.Add("https://fr.linkedin.com/in/Søren%20K")
+	f.Add("ann\u200b@example.ｃｏｍ")
+	f.Add("https://www.linkedin.com/in/../company/acme")
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
 		if e, err := NormalizeEmail(s); err == nil {

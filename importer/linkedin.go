@@ -17,7 +17,10 @@ const linkedinProfilePrefix = "https://www.linkedin.com/in/"
 // kept as they are, since their case may matter. Pages that are not a
 // person's profile are errors.
 func NormalizeLinkedIn(s string) (string, error) {
-	s = strings.TrimSpace(s)
+	s, err := cleanKey(strings.TrimSpace(s))
+	if err != nil {
+		return "", err
+	}
 	if s == "" {
 		return "", errors.New("is empty")
 	}
@@ -91,6 +94,9 @@ func profileSlug(path string) (string, error) {
 	var buf [8]string
 	segs := buf[:0]
 	for seg := range strings.SplitSeq(path, "/") {
+		if seg == "." || seg == ".." {
+			return "", fmt.Errorf("has a %q segment in its path: copy the address the browser shows", seg)
+		}
 		if seg != "" && len(segs) < len(buf) {
 			segs = append(segs, seg)
 		}
@@ -123,6 +129,9 @@ func canonicalSlug(slug string) (string, error) {
 		dec, err := url.PathUnescape(slug)
 		if err != nil {
 			return "", fmt.Errorf("has a broken %%-escape in %q", slug)
+		}
+		if strings.ContainsAny(dec, "/\\") || dec == "." || dec == ".." {
+			return "", fmt.Errorf("has an encoded slash or dot segment in %q: copy the address the browser shows", slug)
 		}
 		slug = dec
 	}

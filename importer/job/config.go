@@ -15,6 +15,7 @@ import (
 
 	"github.com/topo-io/topo-exclusions/importer"
 	"github.com/topo-io/topo-exclusions/importer/input"
+	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
 // Command is what a run does.
@@ -164,7 +165,7 @@ func (c *Config) settings() map[string]string {
 		if t.Concurrency == 0 {
 			conc = "auto"
 		}
-		m["base_url"], m["rate"], m["burst"], m["concurrency"] = t.BaseURL, rate, fmt.Sprint(t.Burst), conc
+		m["base_url"], m["rate"], m["burst"], m["concurrency"] = topo.RedactURL(t.BaseURL), rate, fmt.Sprint(t.Burst), conc
 		m["retries"], m["timeout"], m["existing"], m["snapshot"] = fmt.Sprint(t.Retries), t.Timeout.String(), t.Existing.String(), t.Snapshot.String()
 	}
 	if c.Read.DefaultReason != "" {

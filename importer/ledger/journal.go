@@ -263,6 +263,9 @@ func (j *Journal) Prior(num int) importer.Prior {
 	if p, ok := j.unsure[num]; ok {
 		return p
 	}
+	if _, ok := j.settled[num]; ok {
+		return importer.Prior{}
+	}
 	if j.corrupt > 0 || j.allUnsure {
 		return importer.Prior{MaybeSent: true}
 	}

@@ -196,3 +196,83 @@ func TestLockIsExclusiveAndReleased(t *testing.T) {
 	}
 	l2.Unlock()
 }
+
+// TestJournalKeepsTheFirstCreateTime: a resumed run notes an unsettled row
+// again before it is sent; after a second kill, the row's create went out
+// no earlier than the first note, which is the time that counts.
+func TestJournalKeepsTheFirstCreateTime(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "list.journal")
+	j, _ := openJournal(t, path, fpA, false)
+	first := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	j.Intend(importer.Intent{Row: 2, Op: topo.OpCreate, At: first})()
+	j.Intend(importer.Intent{Row: 2, Op: topo.OpCreate, At: time.Now()})()
+	j.Intend(importer.Intent{Row: 2, Op: topo.OpUpdate, ID: "rec", At: time.Now(), Previous: &importer.Previous{Reason: "OTHER"}})()
+	j.Close()
+	j, _ = openJournal(t, path, fpA, false)
+	defer j.Close()
+	p := j.Prior(2)
+	if !p.MaybeSent || !p.At.Equal(first) || p.Op != topo.OpUpdate || p.ID != "rec" || p.Previous == nil || p.Previous.Reason != "OTHER" {
+		t.Errorf("prior %+v, want the first create's time and the last intent's update", p)
+	}
+}
+
+// TestJournalUnreadableLinesMakeRowsMaybeSent: a line overwritten with junk
+// may have been any row's intent, so every row without a recorded outcome
+// is looked up before it is sent; settled rows stay settled.
+func TestJournalUnreadableLinesMakeRowsMaybeSent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "list.journal")
+	j, _ := openJournal(t, path, fpA, false)
+	for n := 2; n < 6; n++ {
+		intend(j, n)
+	}
+	j.Record(importer.Outcome{Row: importer.Row{Num: 2}, Status: importer.StatusCreated, ID: "a"})
+	j.Close()
+	data, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(data), "\n")
+	lines[3] = strings.Repeat("#", len(lines[3])-1) + "\n" // the intent of row 4
+	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644)
+
+	j, _ = openJournal(t, path, fpA, false)
+	defer j.Close()
+	if j.Corrupt() != 1 {
+		t.Fatalf("%d unreadable lines, want 1", j.Corrupt())
+	}
+	if _, ok := j.Settled(2); !ok || j.Prior(2).MaybeSent {
+		t.Error("row 2's outcome was lost")
+	}
+	for _, n := range []int{3, 4, 5, 99} {
+		if !j.Prior(n).MaybeSent {
+			t.Errorf("row %d is not maybe sent after an unreadable line", n)
+		}
+	}
+}
+
+// TestSymlinksAreNeverFollowed: a journal, state or lock path that is a
+// symbolic link is refused, and its target is left as it was.
+func TestSymlinksAreNeverFollowed(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "precious.txt")
+	os.WriteFile(target, []byte("keep me\n"), 0o644)
+	for _, name := range []string{"list.journal", "cron.state", "list.journal.lock"} {
+		link := filepath.Join(dir, name)
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		switch name {
+		case "list.journal":
+			_, _, err = OpenJournal(link, fpA, false)
+		case "cron.state":
+			_, err = OpenState(link)
+		default:
+			_, err = TryLock(link, "test")
+		}
+		var sl *SymlinkError
+		if !errors.As(err, &sl) || !strings.Contains(err.Error(), "symbolic link") {
+			t.Errorf("%s: %v, want a SymlinkError", name, err)
+		}
+		if b, _ := os.ReadFile(target); string(b) != "keep me\n" {
+			t.Fatalf("%s: the link's target was changed: %q", name, b)
+		}
+	}
+}

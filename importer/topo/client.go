@@ -74,6 +74,10 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
 }
 
+// RedactURL is raw with any user name and password hidden, for messages
+// and summaries.
+func RedactURL(raw string) string { return redact(raw) }
+
 // redact hides a password in a URL that failed to parse as one we accept.
 func redact(raw string) string {
 	if u, err := url.Parse(strings.TrimSpace(raw)); err == nil {

@@ -79,6 +79,8 @@ type Retrier struct {
 	Backoff func(n int) time.Duration
 	// Meter, when set, counts every attempt.
 	Meter *Meter
+
+	sleep func(ctx context.Context, d time.Duration) error // nil: a timer
 }
 
 // Do makes call until it settles, the attempts run out, or ctx ends. ctx
@@ -151,6 +153,9 @@ func (r *Retrier) pause(ctx context.Context, n int, last Answer) error {
 	d := backoff(n)
 	if last.HasRetryAfter {
 		d = last.RetryAfter + d/4
+	}
+	if r.sleep != nil {
+		return r.sleep(ctx, d)
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

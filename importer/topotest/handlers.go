@@ -34,6 +34,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("POST "+kind.path, s.api(true, s.create(kind.st, kind.account)))
 		mux.HandleFunc("GET "+kind.path, s.api(false, s.list(kind.st)))
 		mux.HandleFunc("GET "+kind.path+"/{id}", s.api(false, s.get(kind.st)))
+		mux.HandleFunc("PATCH "+kind.path+"/{id}", s.api(true, s.update(kind.st)))
 		mux.HandleFunc("DELETE "+kind.path+"/{id}", s.api(true, s.delete(kind.st)))
 	}
 	mux.HandleFunc("GET /__stats", func(w http.ResponseWriter, _ *http.Request) {
@@ -69,7 +70,7 @@ func (s *Server) api(write bool, h endpoint) http.HandlerFunc {
 			}
 		}
 		if s.chance(s.opt.ResetRate) {
-			if r.Method == http.MethodPost && s.chance(0.5) {
+			if write && s.chance(0.5) {
 				req.commitThenFail, req.reset = true, true
 			} else {
 				s.drop(w, r)
@@ -90,7 +91,7 @@ func (s *Server) api(write bool, h endpoint) http.HandlerFunc {
 		if !s.admit(w, r, req, key) {
 			return
 		}
-		if r.Method == http.MethodPost && !req.commitThenFail {
+		if write && !req.commitThenFail {
 			switch {
 			case s.chance(s.opt.FailRate):
 				s.fail(w, r, http.StatusServiceUnavailable, "ServiceUnavailable", "the service is temporarily unavailable", nil)
@@ -197,12 +198,7 @@ func (s *Server) createIn(st *store, account bool, w http.ResponseWriter, r *htt
 		return
 	}
 	s.stats.created(created)
-	switch {
-	case req.reset:
-		s.drop(w, r)
-	case req.commitThenFail:
-		s.fail(w, r, http.StatusServiceUnavailable, "ServiceUnavailable", "the service is temporarily unavailable", nil)
-	default:
+	if !s.afterCommit(w, r, req) {
 		s.stats.count(r, http.StatusCreated)
 		writeJSON(w, http.StatusCreated, created)
 	}
@@ -265,14 +261,66 @@ func (s *Server) get(st *store) endpoint {
 }
 
 func (s *Server) delete(st *store) endpoint {
-	return func(w http.ResponseWriter, r *http.Request, _ *request) {
+	return func(w http.ResponseWriter, r *http.Request, req *request) {
 		if !st.delete(r.PathValue("id")) {
 			s.fail(w, r, http.StatusNotFound, "NotFoundIssue", "no exclusion with this id", nil)
+			return
+		}
+		if s.afterCommit(w, r, req) {
 			return
 		}
 		s.stats.count(r, http.StatusNoContent)
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// update is PATCH: any of reason, message and until (null until makes the
+// exclusion permanent), answered 200 with the whole record. The record's
+// keys are not among the mutable fields.
+func (s *Server) update(st *store) endpoint {
+	return func(w http.ResponseWriter, r *http.Request, req *request) {
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if mt != "application/json" {
+			s.fail(w, r, http.StatusBadRequest, "ValidationIssue", "Content-Type must be application/json", nil)
+			return
+		}
+		var body map[string]json.RawMessage
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&body); err != nil {
+			s.fail(w, r, http.StatusBadRequest, "ValidationIssue", "the body is not a JSON object: "+err.Error(), nil)
+			return
+		}
+		ch, err := parseChange(body)
+		if err != nil {
+			var fe *fieldError
+			errors.As(err, &fe)
+			s.fail(w, r, http.StatusBadRequest, "ValidationIssue", err.Error(), map[string]any{"field": fe.field})
+			return
+		}
+		ex := st.update(r.PathValue("id"), ch, s.opt.Now())
+		if ex == nil {
+			s.fail(w, r, http.StatusNotFound, "NotFoundIssue", "no exclusion with this id", nil)
+			return
+		}
+		if s.afterCommit(w, r, req) {
+			return
+		}
+		s.stats.count(r, http.StatusOK)
+		writeJSON(w, http.StatusOK, ex)
+	}
+}
+
+// afterCommit answers a write that took effect as the faults say: a
+// dropped connection or a 503. It reports whether it answered.
+func (s *Server) afterCommit(w http.ResponseWriter, r *http.Request, req *request) bool {
+	switch {
+	case req.reset:
+		s.drop(w, r)
+	case req.commitThenFail:
+		s.fail(w, r, http.StatusServiceUnavailable, "ServiceUnavailable", "the service is temporarily unavailable", nil)
+	default:
+		return false
+	}
+	return true
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, typ, msg string, data map[string]any) {

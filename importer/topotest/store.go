@@ -76,6 +76,50 @@ type createRequest struct {
 	Until       json.RawMessage `json:"until"`
 }
 
+// change is a PATCH: which fields to set, and to what.
+type change struct {
+	reason, message, until *string
+	setMessage, setUntil   bool
+}
+
+// parseChange validates a PATCH body as Topo does.
+func parseChange(body map[string]json.RawMessage) (change, error) {
+	var ch change
+	for k := range body {
+		switch k {
+		case "reason", "message", "until":
+		default:
+			return ch, &fieldError{k, "cannot be changed (only reason, message and until can)"}
+		}
+	}
+	if raw, ok := body["reason"]; ok {
+		var reason string
+		if err := json.Unmarshal(raw, &reason); err != nil || !slices.Contains(reasons, reason) {
+			return ch, &fieldError{"reason", fmt.Sprintf("must be one of %s", strings.Join(reasons, ", "))}
+		}
+		ch.reason = &reason
+	}
+	var err error
+	if raw, ok := body["message"]; ok {
+		ch.setMessage = true
+		if ch.message, err = nullableString("message", raw); err != nil {
+			return ch, err
+		}
+	}
+	if raw, ok := body["until"]; ok {
+		ch.setUntil = true
+		if ch.until, err = nullableString("until", raw); err != nil {
+			return ch, err
+		}
+		if ch.until != nil {
+			if _, err := time.Parse(time.RFC3339, *ch.until); err != nil {
+				return ch, &fieldError{"until", "must be an RFC 3339 date-time"}
+			}
+		}
+	}
+	return ch, nil
+}
+
 // fieldError is a validation failure naming its field.
 type fieldError struct{ field, msg string }
 
@@ -210,10 +254,37 @@ func (s *store) add(ex *Exclusion) {
 	}
 }
 
+// update applies ch to the record id and returns a copy of it, or nil.
+func (s *store) update(id string, ch change, now time.Time) *Exclusion {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ex := s.byID[id]
+	if ex == nil {
+		return nil
+	}
+	if ch.reason != nil {
+		ex.Reason = *ch.reason
+	}
+	if ch.setMessage {
+		ex.Message = ch.message
+	}
+	if ch.setUntil {
+		ex.Until = ch.until
+	}
+	ex.UpdatedAt = now
+	out := *ex
+	return &out
+}
+
+// get returns a copy of the record id, or nil.
 func (s *store) get(id string) *Exclusion {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.byID[id]
+	if ex := s.byID[id]; ex != nil {
+		out := *ex
+		return &out
+	}
+	return nil
 }
 
 func (s *store) delete(id string) bool {
@@ -260,16 +331,18 @@ func (f filter) match(ex *Exclusion) bool {
 	return true
 }
 
-// list returns one page of the matching exclusions and their total.
+// list returns one page of the matching exclusions and their total. The
+// page holds copies, made under the lock: an update may change a record
+// while the page is being written out.
 func (s *store) list(f filter, page, size int) ([]*Exclusion, int) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var all []*Exclusion
 	for _, ex := range s.items {
 		if f.match(ex) {
 			all = append(all, ex)
 		}
 	}
-	s.mu.Unlock()
 	slices.SortStableFunc(all, func(a, b *Exclusion) int {
 		c := compareBy(f.sortBy, a, b)
 		if f.desc {
@@ -279,7 +352,12 @@ func (s *store) list(f filter, page, size int) ([]*Exclusion, int) {
 	})
 	start := min((page-1)*size, len(all))
 	end := min(start+size, len(all))
-	return all[start:end], len(all)
+	out := make([]*Exclusion, 0, end-start)
+	for _, ex := range all[start:end] {
+		c := *ex
+		out = append(out, &c)
+	}
+	return out, len(all)
 }
 
 func compareBy(field string, a, b *Exclusion) int {
