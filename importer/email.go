@@ -17,11 +17,11 @@ import (
 // display name, a list of addresses or an IP literal is an error that says
 // what to fix.
 func NormalizeEmail(s string) (string, error) {
-	s, err := cleanKey(strings.TrimSpace(s))
+	s, ascii, err := cleanKeyASCII(strings.TrimSpace(s))
 	if err != nil {
 		return "", err
 	}
-	if !isASCII(s) {
+	if !ascii {
 		// Full-width letters (ｃｏｍ), ligatures and the like become the
 		// characters the person's real address has.
 		s = strings.TrimSpace(norm.NFKC.String(s))
@@ -172,13 +172,4 @@ func checkLabel(label string) error {
 		}
 	}
 	return nil
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }

@@ -120,6 +120,8 @@ type Row struct {
 	// MaybeSent says an earlier run's attempt may have reached Topo (the
 	// failures file's maybe_sent column): look it up before sending.
 	MaybeSent bool
+
+	hashes [2]uint64 // of its keys, for the duplicate set (Validator)
 }
 
 // Keys are what identify the row in Topo: its email and LinkedIn URL, or

@@ -16,27 +16,35 @@ import (
 // decoded with the wrong encoding), a control character, or bytes that
 // are not UTF-8 at all (a lone surrogate, say).
 func cleanKey(s string) (string, error) {
-	clean := true
+	s, _, err := cleanKeyASCII(s)
+	return s, err
+}
+
+// cleanKeyASCII is cleanKey, also saying whether the result is ASCII.
+func cleanKeyASCII(s string) (string, bool, error) {
+	clean, ascii := true, true
 	for i, r := range s {
 		if r < utf8.RuneSelf && r >= ' ' {
 			continue
 		}
+		ascii = ascii && r < utf8.RuneSelf
 		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			clean = clean && (r == '\t' || r == '\n' || r == '\r')
 			if err := badRune(s, i, r); err != nil {
-				return "", err
+				return "", false, err
 			}
 		}
 	}
 	if clean {
-		return s, nil
+		return s, ascii, nil
 	}
-	return strings.TrimSpace(strings.Map(func(r rune) rune {
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
 		if unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r
-	}, s)), nil
+	}, s))
+	return s, false, nil
 }
 
 // badRune is the error for the rune r at byte offset i of s, or nil when

@@ -59,6 +59,7 @@ func (v *Validator) Normalize(num int, raw Fields) Row {
 		return r
 	}
 	r.Status = StatusValid
+	v.hashKeys(&r)
 	return r
 }
 
@@ -143,21 +144,39 @@ func (v *Validator) Dedupe(r *Row) {
 	if r.Status != StatusValid {
 		return
 	}
-	keys := r.Keys()
-	if v.Removal && r.Norm.ID != "" {
-		keys = []topo.Key{{Name: "id", Value: r.Norm.ID}}
+	keys := v.dedupeKeys(r)
+	row := uint32(min(r.Num, 1<<32-1))
+	if len(keys) == 1 { // most rows: one probe looks and remembers
+		if first, ok := v.seen.Put(r.hashes[0], row); ok {
+			r.Status, r.Err = StatusDuplicate, fmt.Sprintf("duplicate of row %d (same %s)", first, keys[0].Name)
+		}
+		return
 	}
-	var hashes [3]uint64
 	for i, k := range keys {
-		// Values of different names never collide (an email has an @, a
-		// URL a /, a domain neither, an id no dot), so one set holds all.
-		hashes[i] = v.seen.Hash(k.Value)
-		if first, ok := v.seen.Lookup(hashes[i]); ok {
+		if first, ok := v.seen.Lookup(r.hashes[i]); ok {
 			r.Status, r.Err = StatusDuplicate, fmt.Sprintf("duplicate of row %d (same %s)", first, k.Name)
 			return
 		}
 	}
 	for i := range keys {
-		v.seen.Add(hashes[i], uint32(min(r.Num, 1<<32-1)))
+		v.seen.Add(r.hashes[i], row)
+	}
+}
+
+// dedupeKeys are the keys a row is deduplicated on; their hashes are
+// in r.hashes, computed by Normalize (on the reading side of the pipeline).
+func (v *Validator) dedupeKeys(r *Row) []topo.Key {
+	if v.Removal && r.Norm.ID != "" {
+		return []topo.Key{{Name: "id", Value: r.Norm.ID}}
+	}
+	return r.Keys()
+}
+
+// hashKeys fills r.hashes for Dedupe. Values of different names never
+// collide (an email has an @, a URL a /, a domain neither, an id no dot),
+// so one set holds them all.
+func (v *Validator) hashKeys(r *Row) {
+	for i, k := range v.dedupeKeys(r) {
+		r.hashes[i] = v.seen.Hash(k.Value)
 	}
 }

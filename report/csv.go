@@ -15,13 +15,20 @@ import (
 // opening a report in Excel runs nothing (OWASP CSV injection). The reader
 // strips that guard again. It implements gocsv.CSVWriter.
 type cellWriter struct {
-	w     *bufio.Writer
-	delim byte
-	err   error
+	w       *bufio.Writer
+	delim   byte
+	special *[256]bool // the bytes that make a cell need quotes
+	err     error
 }
 
 func newCellWriter(w io.Writer, delim byte) *cellWriter {
-	return &cellWriter{w: bufio.NewWriterSize(w, 64<<10), delim: delim}
+	c := &cellWriter{w: bufio.NewWriterSize(w, 64<<10), delim: delim, special: &commaSpecial}
+	if delim != ',' {
+		t := commaSpecial
+		t[delim] = true
+		c.special = &t
+	}
+	return c
 }
 
 // Write writes one record.
@@ -31,7 +38,7 @@ func (c *cellWriter) Write(cells []string) error {
 		if i > 0 {
 			b = append(b, c.delim)
 		}
-		b = appendCellDelim(b, s, c.delim)
+		b = appendCellWith(b, s, c.special)
 	}
 	return c.end(b)
 }
@@ -57,12 +64,12 @@ func (c *cellWriter) Flush() {
 // Error is the first error met writing.
 func (c *cellWriter) Error() error { return c.err }
 
-// special marks the bytes that make a cell need quotes (with a comma).
-var special = [256]bool{',': true, '"': true, '\r': true, '\n': true}
+// commaSpecial marks the bytes that make a comma-separated cell need quotes.
+var commaSpecial = [256]bool{',': true, '"': true, '\r': true, '\n': true}
 
-func needsQuotes(s string, delim byte) bool {
+func needsQuotes(s string, special *[256]bool) bool {
 	for i := 0; i < len(s); i++ {
-		if special[s[i]] || s[i] == delim {
+		if special[s[i]] {
 			return true
 		}
 	}
@@ -70,11 +77,13 @@ func needsQuotes(s string, delim byte) bool {
 }
 
 // appendCell appends one comma-separated cell.
-func appendCell(b []byte, s string) []byte { return appendCellDelim(b, s, ',') }
+func appendCell(b []byte, s string) []byte { return appendCellWith(b, s, &commaSpecial) }
 
-func appendCellDelim(b []byte, s string, delim byte) []byte {
+// appendCellWith appends one cell, quoted when a byte special marks is
+// in it, guarded when a spreadsheet would run it.
+func appendCellWith(b []byte, s string, special *[256]bool) []byte {
 	guard := importer.NeedsGuard(s)
-	if !guard && !needsQuotes(s, delim) {
+	if !guard && !needsQuotes(s, special) {
 		return append(b, s...)
 	}
 	b = append(b, '"')

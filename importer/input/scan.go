@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // MaxRecordBytes bounds one record. A longer one is reported as an invalid
@@ -50,39 +51,49 @@ func newScanner(in *bufio.Reader, delim byte, firstRow int) *scanner {
 	return s
 }
 
-var errRecordTooLong = fmt.Errorf("row is longer than %d bytes", MaxRecordBytes)
+var errRecordTooLong = fmt.Errorf("row over %d bytes (a cell that large is no list's value): skipped whole, to its end", MaxRecordBytes)
 
-// line appends the next physical line, newline included, to dst. ok is
-// false at the end of input. A line longer than the bound is drained and
-// reported as too long, with none of it kept.
-func (s *scanner) line(dst []byte) (out []byte, tooLong bool, ok bool, err error) {
+// chunk returns the next piece of input, up to and including a newline:
+// from the bytes to read again first, then from the input. A piece of a
+// line longer than the buffer comes without its newline.
+func (s *scanner) chunk() ([]byte, error) {
 	if len(s.pending) > 0 {
 		i := bytes.IndexByte(s.pending, '\n') + 1
 		if i == 0 {
 			i = len(s.pending)
 		}
-		out = append(dst, s.pending[:i]...)
+		c := s.pending[:i]
 		s.pending = s.pending[i:]
-		return out, false, true, nil
+		return c, nil
 	}
+	c, err := s.in.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		err = nil
+	}
+	return c, err
+}
+
+// line appends the next physical line, newline included, to dst while dst
+// stays within the bound. ok is false at the end of input. When the line
+// does not fit, rest is the piece that did not (valid until the next
+// read), and the rest of the line is still unread.
+func (s *scanner) line(dst []byte) (out, rest []byte, ok bool, err error) {
 	start := len(dst)
 	for {
-		chunk, err := s.in.ReadSlice('\n')
-		if !tooLong && len(dst)-start+len(chunk) <= s.max {
-			dst = append(dst, chunk...)
-		} else {
-			tooLong = true
-			dst = dst[:start]
+		c, err := s.chunk()
+		if len(c) > 0 {
+			if len(dst)+len(c) > s.max {
+				return dst, c, true, nil
+			}
+			dst = append(dst, c...)
 		}
 		switch {
-		case err == nil:
-			return dst, tooLong, true, nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case errors.Is(err, io.EOF):
-			return dst, tooLong, len(dst) > start || tooLong, nil
-		default:
-			return dst, tooLong, false, err
+		case err != nil && errors.Is(err, io.EOF):
+			return dst, nil, len(dst) > start, nil
+		case err != nil:
+			return dst, nil, false, err
+		case len(c) > 0 && c[len(c)-1] == '\n':
+			return dst, nil, true, nil
 		}
 	}
 }
@@ -109,14 +120,13 @@ func (s *scanner) parse() (rec record, blank bool, ok bool, err error) {
 	rec.row = s.row
 	s.row++
 
-	raw, tooLong, ok, err := s.line(s.raw)
+	raw, rest, ok, err := s.line(s.raw)
 	s.raw = raw
 	if err != nil || !ok {
 		return rec, false, false, err
 	}
-	if tooLong {
-		rec.err = errRecordTooLong
-		return rec, false, true, nil
+	if rest != nil {
+		return s.oversize(rec, rest)
 	}
 	firstLineEnd := len(s.raw)
 	if isBlank(s.raw) {
@@ -131,21 +141,16 @@ func (s *scanner) parse() (rec record, blank bool, ok bool, err error) {
 			break
 		}
 		// The quoted field runs on to the next physical line.
-		more, tooLong, ok, err := s.line(s.raw)
+		more, rest, ok, err := s.line(s.raw)
 		if err != nil {
 			return rec, false, false, err
 		}
+		s.raw = more
+		if rest != nil {
+			return s.oversize(rec, rest)
+		}
 		if !ok {
 			st.err = errors.New("a quoted field is never closed (stray \"?)")
-			break
-		}
-		if tooLong {
-			st.err = errRecordTooLong
-			break
-		}
-		s.raw = more
-		if len(s.raw) > s.max {
-			st.err = errRecordTooLong
 			break
 		}
 	}
@@ -165,6 +170,90 @@ func (s *scanner) parse() (rec record, blank bool, ok bool, err error) {
 	rec.err = st.err
 	rec.fields = s.fields()
 	return rec, false, true, nil
+}
+
+// oversize finishes a record that grew past the bound: s.raw holds its
+// first bytes and rest the piece that did not fit. What follows is read
+// on to the record's real end, tracking quotes but keeping nothing, so a
+// quoted cell's text never becomes rows whatever its size, in bounded
+// memory. A quote that is then never closed leaves the rest of the input
+// as that one cell, as spreadsheets read it.
+func (s *scanner) oversize(rec record, rest []byte) (record, bool, bool, error) {
+	b := boundary{delim: s.delim, fieldStart: true}
+	b.scan(s.raw)
+	done := b.scan(rest)
+	skipped := int64(len(s.raw) + len(rest))
+	for !done {
+		c, err := s.chunk()
+		skipped += int64(len(c))
+		done = b.scan(c)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return rec, false, false, err
+		}
+	}
+	rec.err = errRecordTooLong
+	if !done && b.inQuotes {
+		rec.err = fmt.Errorf("a quoted cell opened on this row runs past %d bytes and is never closed: the rest of the file (%d bytes) is that one cell", s.max, skipped)
+	}
+	rec.fields = s.glimpse()
+	return rec, false, true, nil
+}
+
+// glimpse is the cells of the bound's worth of a record that was too
+// long, each cut to a few hundred bytes: enough for the report to show
+// which row it was.
+func (s *scanner) glimpse() []string {
+	s.cell, s.ends = s.cell[:0], s.ends[:0]
+	var st parseState
+	st.feed(s, 0)
+	if st.inQuotes {
+		s.ends = append(s.ends, len(s.cell))
+	}
+	fields := s.fields()
+	for i, f := range fields {
+		if len(f) > glimpseBytes {
+			fields[i] = strings.ToValidUTF8(f[:glimpseBytes], "") + "…"
+		}
+	}
+	return fields
+}
+
+const glimpseBytes = 200
+
+// boundary follows where a record ends, as the parser does, without
+// keeping its text.
+type boundary struct {
+	delim                            byte
+	inQuotes, afterQuote, fieldStart bool
+}
+
+// scan reads p and reports whether the record ended at its newline.
+func (b *boundary) scan(p []byte) bool {
+	for _, c := range p {
+		switch {
+		case b.inQuotes:
+			if c == '"' {
+				b.inQuotes, b.afterQuote = false, true
+			}
+			continue
+		case c == '"' && b.afterQuote: // "" inside a quoted field
+			b.inQuotes, b.afterQuote = true, false
+		case c == '"' && b.fieldStart:
+			b.inQuotes = true
+		case c == b.delim:
+			b.fieldStart, b.afterQuote = true, false
+			continue
+		case c == '\n':
+			return true
+		default:
+			b.afterQuote = false
+		}
+		b.fieldStart = false
+	}
+	return false
 }
 
 // isBlank reports whether a physical line holds nothing at all (a line of

@@ -1,16 +1,11 @@
 package job
 
 import (
-	"bufio"
-	"encoding/csv"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
-	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/ledger"
 )
 
 // paths are where a run reads and writes.
@@ -125,46 +120,17 @@ func samePath(a, b string) bool {
 	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
-// proof are the statuses only Topo's answers give: a report holding one
-// is an import's (or a removal's) proof.
-var proof = []string{
-	string(importer.StatusCreated), string(importer.StatusExists), string(importer.StatusExtended),
-	string(importer.StatusUpdated), string(importer.StatusRemoved),
-}
-
-// guardProof refuses to let a dry run overwrite a report that holds
-// Topo's answers, unless forced.
-func guardProof(path string) error {
+// guardProof refuses to let a dry run overwrite the report of an import
+// or a removal, which the registry of runs knows (they record their
+// report when they start): that report is the run's proof.
+func guardProof(registry, path string) error {
 	if path == "-" || path == "" {
 		return nil
 	}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+	if journal, ok := ledger.WroteReport(registry, path); ok {
+		return Usagef("%s is the report of a run that sent to Topo (journal %s): it is that run's proof, and a dry run will not overwrite it; choose another --report, or pass --force", path, journal)
 	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
-	r.FieldsPerRecord, r.LazyQuotes, r.ReuseRecord = -1, true, true
-	header, err := r.Read()
-	if err != nil {
-		return nil
-	}
-	col := slices.Index(header, "status")
-	if col < 0 {
-		return nil
-	}
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err == nil && col < len(rec) && slices.Contains(proof, rec[col]) {
-			return Usagef("%s holds Topo's answers (a %s row): it is a run's proof, and a dry run will not overwrite it; choose another --report, or pass --force", path, rec[col])
-		}
-	}
+	return nil
 }
 
 // partialName is where an output cut short goes: list.report.csv →

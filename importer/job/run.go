@@ -117,7 +117,7 @@ func (r *run) setup(ctx context.Context) error {
 		return err
 	}
 	if !cfg.Command.writes() && !cfg.Force {
-		if err := guardProof(r.paths.report); err != nil {
+		if err := guardProof(r.env.StateDir, r.paths.report); err != nil {
 			return err
 		}
 	}
@@ -153,7 +153,7 @@ func (r *run) openLedger() error {
 	opt := ledger.Options{
 		Journal: r.paths.journal, State: r.paths.state, Input: cfg.Input, Stdin: r.env.Stdin,
 		Settings: cfg.fingerprintSettings(), Target: cfg.Command.String() + " " + r.send.client.BaseURL(),
-		Force: cfg.Force,
+		Force: cfg.Force, Report: r.paths.report,
 	}
 	if r.env.StateDir != "" {
 		opt.Registry = r.env.StateDir

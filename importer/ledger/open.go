@@ -32,6 +32,9 @@ type Options struct {
 	// Force runs an input again that a run completed: every row is then
 	// looked up before anything is sent.
 	Force bool
+	// Report is where the run writes its report: the registry keeps it, so
+	// that a dry run will not write over it.
+	Report string
 }
 
 // Session is an open run's durable records.
@@ -45,6 +48,7 @@ type Session struct {
 	Notes  []string
 
 	fp       Fingerprint
+	report   string
 	registry *registry
 	locks    []*Lock
 	spool    string
@@ -135,7 +139,8 @@ func (s *Session) openJournal(opt Options) error {
 		j.MarkAllUnsure()
 	}
 	if s.registry != nil {
-		return s.registry.write(s.fp, runEntry{Journal: abs, Started: time.Now().UTC().Format(time.RFC3339)})
+		s.report, _ = filepath.Abs(opt.Report)
+		return s.registry.write(s.fp, runEntry{Journal: abs, Report: s.report, Started: time.Now().UTC().Format(time.RFC3339)})
 	}
 	return nil
 }
@@ -198,7 +203,7 @@ func (s *Session) Complete(c Completion) error {
 	}
 	abs, _ := filepath.Abs(s.Journal.path)
 	c.When = time.Now().UTC().Format(time.RFC3339)
-	return s.registry.write(s.fp, runEntry{Journal: abs, Completed: &c})
+	return s.registry.write(s.fp, runEntry{Journal: abs, Report: s.report, Completed: &c})
 }
 
 // Discard ends a run that sent nothing (it stopped at a setup error): a

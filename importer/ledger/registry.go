@@ -18,8 +18,10 @@ type registry struct {
 
 // runEntry is what the registry knows of one fingerprint.
 type runEntry struct {
-	// Journal is the absolute path of the run's journal.
+	// Journal is the absolute path of the run's journal; Report, of its
+	// report (which a dry run must not overwrite).
 	Journal string `json:"journal"`
+	Report  string `json:"report,omitempty"`
 	Started string `json:"started,omitempty"`
 	// Completed is set once a run went to the end.
 	Completed *Completion `json:"completed,omitempty"`
@@ -79,4 +81,26 @@ func (r *registry) remove(fp Fingerprint) {
 		return
 	}
 	_ = os.Remove(r.name(fp) + ".json")
+}
+
+// WroteReport says whether a run recorded in the registry at dir (an
+// import or a removal, under way or done) writes its report at path, and
+// which journal it keeps. A dry run never overwrites such a report.
+func WroteReport(dir, path string) (journal string, ok bool) {
+	abs, err := filepath.Abs(path)
+	if err != nil || dir == "" {
+		return "", false
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	for _, name := range names {
+		b, err := readFile(name)
+		if err != nil {
+			continue
+		}
+		var e runEntry
+		if json.Unmarshal(b, &e) == nil && e.Report == abs {
+			return e.Journal, true
+		}
+	}
+	return "", false
 }
