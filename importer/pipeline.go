@@ -290,7 +290,9 @@ func (p *Pipeline) act(ctx, inflight context.Context, stop *stopper, job Job) Ou
 		stop.set(err)
 		return out
 	}
-	if p.Ledger != nil && out.Status != StatusNotAttempted {
+	// An unknown row is not settled: left as an intent, a rerun looks it
+	// up before anything else.
+	if p.Ledger != nil && out.Status != StatusNotAttempted && out.Status != StatusUnknown {
 		if err := p.Ledger.Record(out); err != nil {
 			stop.set(err)
 		}

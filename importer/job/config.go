@@ -174,17 +174,19 @@ func (c *Config) settings() map[string]string {
 	return m
 }
 
-// fingerprintSettings is the canonical text of the parsed settings that
-// change what is sent: two spellings of one setting are one fingerprint.
-func (c *Config) fingerprintSettings() string {
+// fingerprintSettings is the canonical text of the settings that change
+// what is read and sent, as parsed and as detected in the input (info):
+// two spellings of one setting, or a setting given and the same one
+// sniffed, are one fingerprint.
+func (c *Config) fingerprintSettings(info input.Info) string {
 	var maps []string
 	for f, h := range c.Read.Map {
-		maps = append(maps, fmt.Sprintf("%d=%s", f, h))
+		maps = append(maps, fmt.Sprintf("%s=%s", f, h))
 	}
 	slices.Sort(maps)
 	reason, _ := importer.NormalizeReason(c.Read.DefaultReason)
 	return strings.Join([]string{
-		string(c.Read.Encoding), fmt.Sprint(c.Read.Delimiter), c.Sheet, c.Read.Kind.String(), reason,
+		string(info.Encoding), fmt.Sprint(info.Delimiter), info.Sheet, info.Kind.String(), reason,
 		strings.Join(maps, "\x00"), c.Topo.Existing.String(), fmt.Sprint(c.Removal),
 	}, "\x1f")
 }

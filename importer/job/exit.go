@@ -48,6 +48,7 @@ func Usagef(format string, a ...any) error {
 func code(err error, wrote, needAction bool) int {
 	var (
 		usage   *UsageError
+		clash   *ClashError
 		setup   *input.SetupError
 		base    *topo.BaseURLError
 		redir   *topo.RedirectError
@@ -70,7 +71,7 @@ func code(err error, wrote, needAction bool) int {
 		return ExitAborted
 	case wrote:
 		return ExitStopped
-	case errors.As(err, &usage), errors.As(err, &setup), errors.As(err, &base), errors.As(err, &redir),
+	case errors.As(err, &usage), errors.As(err, &clash), errors.As(err, &setup), errors.As(err, &base), errors.As(err, &redir),
 		errors.As(err, &notAPI), errors.As(err, &locked), errors.As(err, &elsewh), errors.As(err, &symlink):
 		return ExitUsage
 	}

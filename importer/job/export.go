@@ -3,6 +3,6 @@ package job
 import "context"
 
 // export writes every exclusion Topo holds.
-func (r *run) export(ctx, hard, cut context.Context) error {
+func (r *run) export(ctx, hard context.Context) error {
 	return Usagef("export: not yet")
 }

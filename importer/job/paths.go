@@ -1,6 +1,7 @@
 package job
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,6 +71,13 @@ func defaultJournal(input, report string, cmd Command) string {
 	return besideInput(input, suffix)
 }
 
+// ClashError is two roles given one file.
+type ClashError struct{ A, B, Path string }
+
+func (e *ClashError) Error() string {
+	return fmt.Sprintf("%s and %s name the same file (%s): each needs its own", e.A, e.B, e.Path)
+}
+
 // named is a path with the flag that set it.
 type named struct{ flag, path string }
 
@@ -99,7 +107,7 @@ func checkDistinct(input string, p paths) error {
 		}
 		for _, b := range all[i+1:] {
 			if b.path != "" && b.path != "-" && samePath(a.path, b.path) {
-				return Usagef("%s and %s name the same file (%s): each needs its own", a.flag, b.flag, a.path)
+				return &ClashError{A: a.flag, B: b.flag, Path: a.path}
 			}
 		}
 	}

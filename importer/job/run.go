@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/topo-io/topo-exclusions/importer"
@@ -33,12 +34,19 @@ type run struct {
 	in      io.Closer
 	out     *outputs
 	session *ledger.Session
+	spool   *ledger.Spool // standard input, kept beside the journal
 	meter   *topo.Meter
 	send    *sender // for commands that talk to Topo
 
 	errors  *report.ErrorGroups
 	partial []string
 	said    bool // the error was already said
+
+	// mu guards what a cut (the third stop) and the run's own goroutine
+	// both touch: the outputs, and whether the input was opened.
+	mu     sync.Mutex
+	opened bool
+	cut    bool
 }
 
 // Run runs one command and returns its exit code. ctx is the first stop
@@ -56,7 +64,7 @@ func Run(ctx, hard, cut context.Context, cfg Config, env Env) int {
 	r := &run{cfg: &cfg, env: &env, log: env.Log, meter: topo.NewMeter(), errors: report.NewErrorGroups()}
 	r.sum = report.NewSummary(cfg.commandName(), displayName(cfg.Input), env.Now())
 	r.sum.Settings = cfg.settings()
-	err := r.run(ctx, hard, cut)
+	err := r.watch(ctx, hard, cut)
 	wrote := r.send != nil && r.meter.Counts().Writes() > 0
 	code := code(err, wrote, r.sum.FailureRows > 0)
 	var done *ledger.CompletedError
@@ -72,20 +80,14 @@ func Run(ctx, hard, cut context.Context, cfg Config, env Env) int {
 	return code
 }
 
-func (r *run) run(ctx, hard, cut context.Context) error {
-	r.paths = resolvePaths(r.cfg)
-	if err := r.setup(ctx); err != nil {
-		r.close()
-		return err
-	}
-	defer r.close()
-	if r.cfg.Command == Export {
-		return r.export(ctx, hard, cut)
-	}
+// watch runs the command in a goroutine of its own, until it ends or is
+// cut: after the second stop the outputs have watchdog to be completed,
+// after the third none. A cut leaves them partial, under names that say
+// so, and the run's goroutine where it is (stuck reading a pipe, say):
+// the process ends right after.
+func (r *run) watch(ctx, hard, cut context.Context) error {
 	done := make(chan error, 1)
-	go func() { done <- r.body(ctx, hard) }()
-	// After the second stop the outputs have watchdog to be completed;
-	// after the third, none.
+	go func() { done <- r.run(ctx, hard) }()
 	watch, stopWatch := context.WithCancel(cut)
 	defer stopWatch()
 	defer context.AfterFunc(hard, func() {
@@ -96,9 +98,26 @@ func (r *run) run(ctx, hard, cut context.Context) error {
 	case err := <-done:
 		return err
 	case <-watch.Done():
-		r.partial = r.out.abandon()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.cut = true
+		if r.out != nil {
+			r.partial = r.out.abandon()
+		}
 		return context.Canceled
 	}
+}
+
+func (r *run) run(ctx, hard context.Context) error {
+	r.paths = resolvePaths(r.cfg)
+	defer r.closeInput()
+	if err := r.setup(ctx); err != nil {
+		return err
+	}
+	if r.cfg.Command == Export {
+		return r.export(ctx, hard)
+	}
+	return r.body(ctx, hard)
 }
 
 // body reads (and, for commands that talk to Topo, sends) every row.
@@ -131,13 +150,25 @@ func (r *run) setup(ctx context.Context) error {
 	if cfg.Command == Export {
 		return nil
 	}
+	if cfg.Command.writes() && cfg.Input == "-" {
+		// Standard input is kept beside the journal first, so that the
+		// same bytes piped again can be recognised and resumed.
+		sp, err := ledger.SpoolStdin(r.paths.journal, r.env.Stdin)
+		if err != nil {
+			return fmt.Errorf("keeping standard input beside the journal: %w", err)
+		}
+		r.spool = sp
+	}
+	if err := r.openInput(); err != nil {
+		if r.spool != nil {
+			os.Remove(r.spool.Path) // nothing was sent: nothing to resume
+		}
+		return err
+	}
 	if cfg.Command.writes() {
 		if err := r.openLedger(); err != nil {
 			return err
 		}
-	}
-	if err := r.openInput(); err != nil {
-		return err
 	}
 	if r.send != nil {
 		if err := r.send.checkKey(ctx); err != nil {
@@ -151,9 +182,12 @@ func (r *run) setup(ctx context.Context) error {
 func (r *run) openLedger() error {
 	cfg := r.cfg
 	opt := ledger.Options{
-		Journal: r.paths.journal, State: r.paths.state, Input: cfg.Input, Stdin: r.env.Stdin,
-		Settings: cfg.fingerprintSettings(), Target: cfg.Command.String() + " " + r.send.client.BaseURL(),
+		Journal: r.paths.journal, State: r.paths.state, Input: cfg.Input, Spool: r.spool,
+		Settings: cfg.fingerprintSettings(r.reader.Info()), Target: cfg.Command.String() + " " + r.send.client.BaseURL(),
 		Force: cfg.Force, Report: r.paths.report,
+	}
+	if r.spool != nil {
+		opt.Input = r.spool.Path
 	}
 	if r.env.StateDir != "" {
 		opt.Registry = r.env.StateDir
@@ -187,13 +221,15 @@ func (r *run) openInput() error {
 		return Usagef("--sheet is for .xlsx and .xlsm workbooks")
 	}
 	var in io.ReadCloser
+	name := cfg.Input
+	if r.spool != nil {
+		name = r.spool.Path
+	}
 	switch {
-	case r.session != nil && r.session.Input != nil:
-		in = io.NopCloser(r.session.Input) // the spooled standard input
-	case cfg.Input == "-":
+	case name == "-":
 		in = io.NopCloser(r.env.Stdin)
 	default:
-		f, err := os.Open(cfg.Input)
+		f, err := os.Open(name)
 		if err != nil {
 			return &input.SetupError{Err: err}
 		}
@@ -210,6 +246,19 @@ func (r *run) openInput() error {
 	}
 	r.reader, r.in = rd, in
 	return r.describeInput()
+}
+
+// setOutputs publishes the opened outputs, unless the run was cut
+// meanwhile: then they are discarded.
+func (r *run) setOutputs(o *outputs) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cut {
+		o.discard()
+		return context.Canceled
+	}
+	r.out, r.opened = o, true
+	return nil
 }
 
 func (r *run) describeInput() error {
@@ -235,34 +284,42 @@ func (r *run) openOutputs() error {
 		_ = rep.pending.Cleanup()
 		return err
 	}
-	r.out = &outputs{files: []*output{rep, fail}}
+	out := &outputs{files: []*output{rep, fail}}
 	rw, err := report.NewWriter(rep.w, info.Kind)
 	if err != nil {
-		r.out.discard()
+		out.discard()
 		return err
 	}
 	fw, err := report.NewFailures(fail.w, report.FailuresFormat{
 		Kind: info.Kind, Removal: r.cfg.Removal, Delimiter: info.Delimiter, BOM: info.BOM,
 	})
 	if err != nil {
-		r.out.discard()
+		out.discard()
 		return err
 	}
 	r.sum.Report, r.sum.Failures = displayName(r.paths.report), displayName(r.paths.failures)
 	r.sum.Paths.Report, r.sum.Paths.Failures = r.paths.report, r.paths.failures
-	r.out.set = &report.Set{Report: rw, Failures: fw, Summary: r.sum, Errors: r.errors}
-	return nil
+	out.set = &report.Set{Report: rw, Failures: fw, Summary: r.sum, Errors: r.errors}
+	return r.setOutputs(out)
 }
 
 // finish completes the outputs, says how the run ended, and writes the
 // summary, the metrics and the run page.
 func (r *run) finish(err error, code int) {
-	if r.out != nil && r.partial == nil {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.out != nil && r.partial == nil && !r.cut {
 		if ferr := r.completeOutputs(err); ferr != nil {
 			err = errors.Join(err, ferr)
 			if code == ExitOK || code == ExitRows {
 				code = ExitStopped
 			}
+		}
+	}
+	if !r.cut {
+		if serr := r.closeSession(err); serr != nil && err == nil {
+			err = serr
+			code = ExitStopped
 		}
 	}
 	if r.partial != nil {
@@ -282,20 +339,30 @@ func (r *run) finish(err error, code int) {
 	}
 	r.sum.Paths.Summary, r.sum.Paths.Metrics, r.sum.Paths.HTML = r.cfg.Summary, r.cfg.Metrics, r.cfg.HTML
 	r.sum.Finish(r.env.Now(), code, statusWord(code, r.partial != nil))
-	if err != nil && !r.said && !errors.Is(err, context.Canceled) && (r.reader == nil || r.env.JSONLogs) {
+	if err != nil && !r.said && !errors.Is(err, context.Canceled) && (!r.opened || r.env.JSONLogs) {
 		r.say(err.Error()) // otherwise the summary's "stopped:" line says it
 	}
 	r.printSummary(code)
-	r.writeReports()
+	var clash *ClashError
+	if !errors.As(err, &clash) || !r.reportClashes(clash) {
+		r.writeReports()
+	}
+}
+
+// reportClashes says whether the clash involves a file writeReports would
+// write: writing it would overwrite the other.
+func (r *run) reportClashes(c *ClashError) bool {
+	for _, f := range []string{"--summary", "--metrics", "--html"} {
+		if c.A == f || c.B == f {
+			return true
+		}
+	}
+	return false
 }
 
 // completeOutputs renames complete outputs into place, or leaves them
 // partial when the run could not record every row.
 func (r *run) completeOutputs(runErr error) error {
-	if r.sum.Rows == 0 && runErr != nil && r.reader == nil {
-		r.out.discard()
-		return nil
-	}
 	if runErr != nil && !recordedAll(runErr) {
 		r.partial = r.out.abandon()
 		return nil
@@ -316,7 +383,7 @@ func recordedAll(err error) bool {
 }
 
 func (r *run) printSummary(code int) {
-	if r.reader == nil && r.cfg.Command != Export {
+	if !r.opened && r.cfg.Command != Export {
 		return // a setup error: its one line was said
 	}
 	if r.env.JSONLogs {
@@ -346,21 +413,34 @@ func (r *run) writeReports() {
 	}
 }
 
-// close releases the input, the journal and the locks.
-func (r *run) close() {
+// closeInput releases the input.
+func (r *run) closeInput() {
 	if r.reader != nil {
 		r.reader.Close()
 	}
 	if r.in != nil {
 		r.in.Close()
 	}
-	if r.session != nil {
-		if r.reader == nil || r.out == nil {
-			_ = r.session.Discard()
-		} else {
-			_ = r.session.Close()
-		}
+}
+
+// closeSession ends the journal and releases the locks. A run that went to
+// the end, outputs in place, is recorded complete only now: a crash before
+// this leaves a run that resumes, never one "completed" without its report.
+// A run that stopped before it read a row leaves no journal behind.
+func (r *run) closeSession(runErr error) error {
+	if r.session == nil {
+		return nil
 	}
+	if !r.opened {
+		return r.session.Discard()
+	}
+	var err error
+	if runErr == nil && r.partial == nil {
+		err = r.session.Complete(ledger.Completion{
+			Report: displayName(r.paths.report), Failures: displayName(r.paths.failures), NeedAction: r.sum.FailureRows,
+		})
+	}
+	return errors.Join(err, r.session.Close())
 }
 
 // say tells the operator one thing, on one line (JSON with JSON logs).

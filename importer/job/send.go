@@ -117,13 +117,7 @@ func (s *sender) run(ctx, hard context.Context) error {
 		}
 		p.Known = st
 	}
-	err := r.withProgress(ctx, func() error { return p.Run(ctx, hard) })
-	if err == nil && r.session != nil {
-		err = r.session.Complete(ledger.Completion{
-			Report: displayName(r.paths.report), Failures: displayName(r.paths.failures), NeedAction: r.sum.FailureRows,
-		})
-	}
-	return err
+	return r.withProgress(ctx, func() error { return p.Run(ctx, hard) })
 }
 
 // action is the command's per-row act.

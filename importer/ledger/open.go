@@ -21,13 +21,15 @@ type Options struct {
 	// two runs of the same input against the same Topo never both send,
 	// whatever their --journal. Empty: no registry.
 	Registry string
-	// Input is the list's path, or "-" for Stdin, which is spooled beside
-	// the journal so that the same bytes piped again resume.
+	// Input is the list's path (standard input's spool, see Spool).
 	Input string
-	Stdin io.Reader
-	// Settings is the canonical text of the parsed settings that change
-	// what is sent (not the flags as typed: --delimiter , and comma are
-	// the same); Target is the command and the base URL.
+	// Spool, when standard input is the list, is its copy: removed when
+	// the run completes.
+	Spool *Spool
+	// Settings is the canonical text of the settings the list is read
+	// and sent with, as parsed or detected (not the flags as typed:
+	// --delimiter , and comma and a sniffed comma are the same); Target is
+	// the command and the base URL.
 	Settings, Target string
 	// Force runs an input again that a run completed: every row is then
 	// looked up before anything is sent.
@@ -41,8 +43,6 @@ type Options struct {
 type Session struct {
 	Journal *Journal
 	State   *State
-	// Input is the spooled standard input, when Input was "-".
-	Input *os.File
 	// State of the journal when opened, and what is worth saying of it.
 	Opened JournalState
 	Notes  []string
@@ -51,7 +51,7 @@ type Session struct {
 	report   string
 	registry *registry
 	locks    []*Lock
-	spool    string
+	spool    *Spool
 }
 
 // Open takes the run's locks, fingerprints the input, opens the journal
@@ -60,7 +60,7 @@ type Session struct {
 // same input already ran to the end), *ElsewhereError (an interrupted run
 // of it is journaled elsewhere), *LockedError (another run is at it).
 func Open(opt Options) (s *Session, err error) {
-	s = &Session{}
+	s = &Session{spool: opt.Spool}
 	defer func() {
 		if err != nil {
 			s.abandon()
@@ -145,46 +145,55 @@ func (s *Session) openJournal(opt Options) error {
 	return nil
 }
 
-// fingerprintInput hashes the input's bytes. Standard input is spooled on
-// the way, beside the journal and named by its hash, which the run then
-// reads: only so can the same bytes piped again be recognised and the run
-// resumed. The spool is removed when the run completes.
+// fingerprintInput hashes the input's bytes.
 func (s *Session) fingerprintInput(opt Options) (string, error) {
-	h := sha256.New()
-	if opt.Input != "-" {
-		f, err := os.Open(opt.Input)
-		if err != nil {
-			return "", err
-		}
-		defer f.Close()
-		if _, err := io.Copy(h, f); err != nil {
-			return "", err
-		}
-		return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	if opt.Spool != nil {
+		return opt.Spool.sum, nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(opt.Journal), filepath.Base(opt.Journal)+".stdin-*")
+	h := sha256.New()
+	f, err := os.Open(opt.Input)
 	if err != nil {
 		return "", err
 	}
-	if _, err := io.Copy(io.MultiWriter(tmp, h), opt.Stdin); err != nil {
+	defer f.Close()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Spool is standard input kept as a file beside the journal, named by its
+// hash (readable by its owner only): only so can the same bytes piped
+// again be recognised and the run resumed. It is removed when the run
+// completes, and outlives one that does not, for the rerun.
+type Spool struct {
+	Path string
+	sum  string
+}
+
+// SpoolStdin copies r to a spool beside the journal.
+func SpoolStdin(journal string, r io.Reader) (*Spool, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(journal), filepath.Base(journal)+".stdin-*")
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return "", fmt.Errorf("reading standard input: %w", err)
+		return nil, fmt.Errorf("reading standard input: %w", err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	s.spool = opt.Journal + "." + sum[:16] + ".stdin"
+	sp := &Spool{Path: journal + "." + sum[:16] + ".stdin", sum: "sha256:" + sum}
 	if err := tmp.Close(); err != nil {
 		os.Remove(tmp.Name())
-		return "", err
+		return nil, err
 	}
-	if err := os.Rename(tmp.Name(), s.spool); err != nil {
+	if err := os.Rename(tmp.Name(), sp.Path); err != nil {
 		os.Remove(tmp.Name())
-		return "", err
+		return nil, err
 	}
-	if s.Input, err = os.Open(s.spool); err != nil {
-		return "", err
-	}
-	return "sha256:" + sum, nil
+	return sp, nil
 }
 
 // Complete records that the run went to the end: in the journal, in the
@@ -193,10 +202,9 @@ func (s *Session) Complete(c Completion) error {
 	if err := s.Journal.Complete(c); err != nil {
 		return err
 	}
-	if s.spool != "" {
-		s.Input.Close()
-		os.Remove(s.spool)
-		s.spool = ""
+	if s.spool != nil {
+		os.Remove(s.spool.Path)
+		s.spool = nil
 	}
 	if s.registry == nil {
 		return nil
@@ -232,9 +240,6 @@ func (s *Session) Close() error {
 	if s.State != nil {
 		errs = append(errs, s.State.Close())
 		s.State = nil
-	}
-	if s.Input != nil {
-		s.Input.Close()
 	}
 	for _, l := range s.locks {
 		errs = append(errs, l.Unlock())
