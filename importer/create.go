@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/topo-io/topo-exclusions/importer/topo"
@@ -31,9 +32,11 @@ type Creator struct {
 	OnBlind func()
 }
 
-// Local settles a row the snapshot decides.
+// Local settles a row the snapshot decides. A row an earlier run may
+// have sent is not one: whether that run created its record is for a
+// lookup to tell.
 func (c *Creator) Local(job Job) (Outcome, bool) {
-	if job.Held == nil {
+	if job.Held == nil || job.Prior.MaybeSent {
 		return Outcome{}, false
 	}
 	d := Reconcile(job.Row, *job.Held, c.Existing, false)
@@ -55,7 +58,7 @@ func (c *Creator) Ahead(job Job) (Intent, bool) {
 // Act settles one row.
 func (c *Creator) Act(ctx, inflight context.Context, job Job, w *Writes) (Outcome, error) {
 	out := Outcome{Row: job.Row}
-	if job.Held != nil {
+	if job.Held != nil && !job.Prior.MaybeSent {
 		return c.reconcile(ctx, inflight, out, *job.Held, w)
 	}
 	// since is when the first write that may have created the record went
@@ -242,6 +245,9 @@ func decided(out Outcome, held Held, d Decision) Outcome {
 	out.Status, out.Err = d.Status, d.Err
 	if !d.Status.NeedsAction() {
 		out.Err, out.Note = "", d.Err
+	}
+	if !held.Seen.IsZero() {
+		out.Note = strings.TrimPrefix(out.Note+"; as Topo's list showed it at "+held.Seen.UTC().Format(time.RFC3339), "; ")
 	}
 	if d.Status != StatusFailed {
 		out.ID = held.ID

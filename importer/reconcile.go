@@ -57,6 +57,9 @@ type Held struct {
 	// Lacks names a key of the row the record does not have (Topo holds
 	// the person by the other one): said in the report's note.
 	Lacks string
+	// Seen is when the snapshot this comes from was read; zero for a
+	// lookup's answer.
+	Seen time.Time
 }
 
 // MessageHash is how messages are compared: trimmed, empty and null alike.

@@ -58,7 +58,7 @@ func (r *Remote) lookup(ctx, inflight context.Context, row Row, all ...bool) (fo
 			return found, res, true
 		}
 	}
-	return nil, res, true
+	return found, res, true
 }
 
 // best is the record that lasts longest among those holding a row (there

@@ -16,6 +16,8 @@ import (
 // a terminal, plain log lines otherwise.
 type Progress interface {
 	Add(importer.Outcome)
+	// Set says how many items are done (an export's records).
+	Set(done int)
 	Finish()
 }
 
@@ -46,9 +48,13 @@ var shown = []importer.Status{
 }
 
 // attrs are the counts as log attributes: those shown, when non-zero,
-// and the three an import is read by always.
+// and the three an import is read by always (none when only a count of
+// items was set: an export's).
 func (t *tally) attrs() []any {
 	var a []any
+	if len(t.counts) == 0 && t.done > 0 {
+		return nil
+	}
 	for _, st := range shown {
 		n := t.counts[st]
 		if n > 0 || st == importer.StatusCreated || st == importer.StatusExists || st == importer.StatusFailed {
@@ -96,6 +102,9 @@ func (b *Bar) Add(o importer.Outcome) {
 	_ = b.bar.Add(1)
 }
 
+// Set moves the bar to done items.
+func (b *Bar) Set(done int) { _ = b.bar.Set(done) }
+
 // Finish removes the bar.
 func (b *Bar) Finish() { _ = b.bar.Finish() }
 
@@ -131,6 +140,13 @@ func NewTicker(log *slog.Logger, total int, interval time.Duration) *Ticker {
 
 // Add counts one row.
 func (tk *Ticker) Add(o importer.Outcome) { tk.t.add(o) }
+
+// Set says how many items are done.
+func (tk *Ticker) Set(done int) {
+	tk.t.mu.Lock()
+	tk.t.done = done
+	tk.t.mu.Unlock()
+}
 
 // Finish logs the last line and stops the ticker.
 func (tk *Ticker) Finish() {

@@ -151,7 +151,10 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 // came of it, and where the reports are.
 func (s *Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
-	if s.Rows > 0 || s.Encoding != "" {
+	switch {
+	case s.Command == "export":
+		fmt.Fprintf(&b, "export: %s of %s written in %.1fs\n", Plural(s.Rows, "record"), s.Kind, s.ElapsedSeconds)
+	case s.Rows > 0 || s.Encoding != "":
 		var parts []string
 		for _, st := range importer.Statuses {
 			if n := s.Counts[st]; n > 0 || st == importer.StatusInvalid {
@@ -174,7 +177,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if s.Partial {
 		fmt.Fprintf(&b, "PARTIAL:  %s\n", s.Missing)
 	}
-	if s.Report != "" {
+	if s.Report != "" && s.Command == "export" {
+		fmt.Fprintf(&b, "output:   %s\n", s.Report)
+	} else if s.Report != "" {
 		fmt.Fprintf(&b, "report:   %s\n", s.Report)
 	}
 	if s.Failures != "" {

@@ -266,9 +266,9 @@ func TestImportSecondSignalStopsAtOnce(t *testing.T) {
 	if waited := time.Since(start); waited >= latency {
 		t.Errorf("the second signal took %v to stop the run", waited)
 	}
-	recs, _ := csv.NewReader(strings.NewReader(readFile(t, dir, "r.csv"))).ReadAll()
-	if len(recs)-1 != 100 || statuses(recs[1:])["created"] != 0 {
-		t.Errorf("report after a second signal: %d rows, %v", len(recs)-1, statuses(recs[1:]))
+	recs, err := csv.NewReader(strings.NewReader(readFile(t, dir, "r.csv"))).ReadAll()
+	if err != nil || len(recs)-1 != 100 || statuses(recs[1:])["created"] != 0 {
+		t.Errorf("report after a second signal: %d rows, %v (%v)\n%s", len(recs)-1, statuses(recs[1:]), err, readFile(t, dir, "r.csv"))
 	}
 }
 

@@ -63,6 +63,7 @@ type Reader struct {
 	info     Info
 	raw      importer.Fields
 	maybe    bool // the row's maybe_sent cell
+	done     bool // the end of the input was reached
 }
 
 // NewReader reads the header of r and prepares to stream its rows. Errors
@@ -137,6 +138,9 @@ func (rd *Reader) readHeader(opt Options) error {
 	return nil
 }
 
+// Done reports whether every row of the input was read.
+func (r *Reader) Done() bool { return r.done }
+
 // Info says how the input is being read.
 func (r *Reader) Info() Info { return r.info }
 
@@ -176,6 +180,7 @@ func (r *Reader) read() (importer.Row, error) {
 		return importer.Row{}, fmt.Errorf("reading row %d: %w", rec.row, err)
 	}
 	if !ok {
+		r.done = true
 		return importer.Row{}, io.EOF
 	}
 	r.fill(rec.fields)

@@ -26,6 +26,15 @@ type outputs struct {
 	set   *report.Set
 	files []*output
 	cut   bool
+	// flush, when set, writes out the buffers instead of set.Flush.
+	flush func() error
+}
+
+func (o *outputs) flushAll() error {
+	if o.flush != nil {
+		return o.flush()
+	}
+	return o.set.Flush()
 }
 
 // output is one file being written, or standard output.
@@ -65,7 +74,7 @@ func (o *outputs) Record(out importer.Outcome) error {
 func (o *outputs) finish() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if err := o.set.Flush(); err != nil {
+	if err := o.flushAll(); err != nil {
 		return err
 	}
 	for _, f := range o.files {
@@ -87,7 +96,7 @@ func (o *outputs) abandon() []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.cut = true
-	_ = o.set.Flush()
+	_ = o.flushAll()
 	var names []string
 	for _, f := range o.files {
 		if f.pending == nil {

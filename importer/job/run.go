@@ -39,6 +39,7 @@ type run struct {
 	send    *sender // for commands that talk to Topo
 
 	errors  *report.ErrorGroups
+	total   int // the input's data rows, for progress; -1 unknown
 	partial []string
 	said    bool // the error was already said
 
@@ -61,7 +62,7 @@ func Run(ctx, hard, cut context.Context, cfg Config, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
-	r := &run{cfg: &cfg, env: &env, log: env.Log, meter: topo.NewMeter(), errors: report.NewErrorGroups()}
+	r := &run{cfg: &cfg, env: &env, log: env.Log, meter: topo.NewMeter(), errors: report.NewErrorGroups(), total: -1}
 	r.sum = report.NewSummary(cfg.commandName(), displayName(cfg.Input), env.Now())
 	r.sum.Settings = cfg.settings()
 	err := r.watch(ctx, hard, cut)
@@ -164,6 +165,14 @@ func (r *run) setup(ctx context.Context) error {
 			os.Remove(r.spool.Path) // nothing was sent: nothing to resume
 		}
 		return err
+	}
+	if cfg.Command.sends() {
+		r.total = r.countRows()
+	}
+	if cfg.Command == Remove {
+		if err := r.confirmRemoval(); err != nil {
+			return err
+		}
 	}
 	if cfg.Command.writes() {
 		if err := r.openLedger(); err != nil {
@@ -360,26 +369,29 @@ func (r *run) reportClashes(c *ClashError) bool {
 	return false
 }
 
-// completeOutputs renames complete outputs into place, or leaves them
-// partial when the run could not record every row.
+// completeOutputs renames the outputs into place when every row of the
+// input was read and recorded, and leaves them partial otherwise (an
+// input that could not be read to its end, a report that could not be
+// written).
 func (r *run) completeOutputs(runErr error) error {
-	if runErr != nil && !recordedAll(runErr) {
+	if r.cfg.Command != Export && (r.reader == nil || !r.reader.Done() || errors.Is(runErr, errCut)) || !recorded(runErr) {
 		r.partial = r.out.abandon()
 		return nil
 	}
 	return r.out.finish()
 }
 
-// recordedAll says whether a run that ended with err still recorded every
-// row: a stop (signal, refused key, --max-failures) reads on to the end; a
-// failure to read the input or to write a report does not.
-func recordedAll(err error) bool {
+// recorded says whether a run that ended with err still recorded what it
+// read: a stop (signal, refused key, --max-failures) does; a failure to
+// write the report or the journal, or to read Topo's list for an export,
+// does not.
+func recorded(err error) bool {
 	var (
 		auth  *topo.AuthError
 		limit *importer.FailureLimitError
 		un    *topo.UnavailableError
 	)
-	return errors.Is(err, context.Canceled) || errors.As(err, &auth) || errors.As(err, &limit) || errors.As(err, &un)
+	return err == nil || errors.Is(err, context.Canceled) || errors.As(err, &auth) || errors.As(err, &limit) || errors.As(err, &un)
 }
 
 func (r *run) printSummary(code int) {
@@ -473,8 +485,10 @@ func (r *run) resumeHint(code int) string {
 		return ""
 	case r.cfg.Command.writes() && code != ExitRows:
 		return "run the same command again: it resumes where this run stopped, and sends nothing twice"
+	case code == ExitRows && r.sum.Failures != "" && r.cfg.Command == Validate:
+		return fmt.Sprintf("fix the rows in %s, then validate or import that file", r.sum.Failures)
 	case code == ExitRows && r.sum.Failures != "":
-		return fmt.Sprintf("fix the rows in %s if they need it, then run it as the input", r.sum.Failures)
+		return fmt.Sprintf("the rows in %s need action: fix what the error column says, then %s that file (rows marked maybe_sent are looked up first)", r.sum.Failures, r.cfg.Command)
 	}
 	return ""
 }

@@ -76,7 +76,8 @@ func (s *sender) checkKey(ctx context.Context) error {
 		un   *topo.UnavailableError
 	)
 	switch {
-	case errors.As(err, &auth), errors.As(err, &un):
+	case errors.As(err, &auth), errors.As(err, &un), errors.Is(err, context.Canceled):
+		// Nothing may be sent; every row is still read and recorded.
 		s.stopped = err
 		return nil
 	case err != nil:
@@ -101,9 +102,20 @@ func (s *sender) run(ctx, hard context.Context) error {
 		}
 	}
 	remote := importer.Remote{API: s.client, Retrier: s.retrier, Kind: r.reader.Info().Kind, Access: s.access}
+	var decider importer.Decider
+	if r.cfg.Command == Import || r.cfg.Command == Plan && !r.cfg.Removal {
+		idx, err := r.snapshot(ctx, remote)
+		if err != nil && s.stopped == nil {
+			s.stopped = err // interrupted while reading it: record every row
+		}
+		if idx != nil {
+			defer idx.Free()
+			decider = idx
+		}
+	}
 	p := &importer.Pipeline{
 		Rows: r.reader, Action: s.action(remote), Recorder: r.out, Workers: s.workers,
-		MaxFailures: r.cfg.Topo.MaxFailures, Grace: r.cfg.Topo.Grace, Stopped: s.stopped,
+		MaxFailures: r.cfg.Topo.MaxFailures, Grace: r.cfg.Topo.Grace, Stopped: s.stopped, Decider: decider,
 	}
 	if r.session != nil {
 		p.Ledger = r.session.Journal
@@ -178,9 +190,13 @@ func (r *run) withProgress(ctx context.Context, f func() error) error {
 // error is a terminal, a log line every 10 seconds otherwise.
 func (r *run) newProgress() report.Progress {
 	what := map[Command]string{Import: "importing", Plan: "planning", Remove: "removing", Validate: "checking"}[r.cfg.Command]
+	return r.newProgressOf(r.total, what)
+}
+
+func (r *run) newProgressOf(total int, what string) report.Progress {
 	bar := r.cfg.Progress == "bar" || r.cfg.Progress == "" && r.env.StderrTTY && !r.env.JSONLogs
 	if bar && !r.cfg.Quiet {
-		return report.NewBar(r.env.Stderr, -1, what)
+		return report.NewBar(r.env.Stderr, total, what)
 	}
-	return report.NewTicker(r.log, -1, 10*time.Second)
+	return report.NewTicker(r.log, total, 10*time.Second)
 }

@@ -219,7 +219,8 @@ func (s *Server) listIn(st *store, w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	page, err1 := intParam(q.Get("page"), 1, 1, math.MaxInt32)
 	size, err2 := intParam(q.Get("size"), 10, 1, 100)
-	f := filter{email: q.Get("email"), linkedin: q.Get("linkedin_url"), domain: q.Get("domain"), reason: q.Get("reason"), sortBy: q.Get("sort_by")}
+	f := filter{email: q.Get("email"), linkedin: q.Get("linkedin_url"), domain: q.Get("domain"), reason: q.Get("reason"), sortBy: q.Get("sort_by"),
+		inclusive: s.opt.InclusiveTimeFilters}
 	var err3, err4 error
 	f.createdBefore, err3 = timeParam(q.Get("created_at_before"))
 	f.createdAf, err4 = timeParam(q.Get("created_at_after"))

@@ -55,6 +55,10 @@ type Options struct {
 	// proving that a client never creates a record twice by itself.
 	NotUnique bool
 
+	// InclusiveTimeFilters makes created_at_after and created_at_before
+	// include their bounds (Topo's documentation does not say which).
+	InclusiveTimeFilters bool
+
 	// Now is the server's clock; nil means time.Now.
 	Now func() time.Time
 }

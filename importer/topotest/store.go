@@ -311,6 +311,7 @@ type filter struct {
 	createdBefore, createdAf time.Time
 	sortBy                   string
 	desc                     bool
+	inclusive                bool
 }
 
 func (f filter) match(ex *Exclusion) bool {
@@ -323,9 +324,9 @@ func (f filter) match(ex *Exclusion) bool {
 		return false
 	case f.reason != "" && ex.Reason != f.reason:
 		return false
-	case !f.createdBefore.IsZero() && !ex.CreatedAt.Before(f.createdBefore):
+	case !f.createdBefore.IsZero() && (ex.CreatedAt.After(f.createdBefore) || !f.inclusive && ex.CreatedAt.Equal(f.createdBefore)):
 		return false
-	case !f.createdAf.IsZero() && !ex.CreatedAt.After(f.createdAf):
+	case !f.createdAf.IsZero() && (ex.CreatedAt.Before(f.createdAf) || !f.inclusive && ex.CreatedAt.Equal(f.createdAf)):
 		return false
 	}
 	return true
