@@ -1,6 +1,10 @@
 package importer
 
 import (
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -27,4 +31,47 @@ func TestKeySet(t *testing.T) {
 	if row, _ := s.Lookup(s.Hash("key" + string(rune(0)))); row != 2 {
 		t.Errorf("first key on row %d, want 2", row)
 	}
+}
+
+// BenchmarkKeySet10M puts 10,000,000 distinct keys (by hash) in a set and
+// reports the process's resident memory per key: its growth while the set
+// filled, and the peak, which includes a shard's old and new tables side by
+// side while it grows (issue 12: at most 16 bytes a key).
+func BenchmarkKeySet10M(b *testing.B) {
+	const n = 10_000_000
+	for b.Loop() {
+		runtime.GC()
+		before := procStatus(b, "VmRSS")
+		s := NewKeySet()
+		rng := rand.New(rand.NewPCG(1, 2))
+		for i := range n {
+			if _, existed := s.Put(rng.Uint64()|1, uint32(i)); existed {
+				b.Fatal("a random 64-bit hash came twice")
+			}
+		}
+		after, peak := procStatus(b, "VmRSS"), procStatus(b, "VmHWM")
+		b.ReportMetric(float64(after-before)/n, "RSS-B/key")
+		b.ReportMetric(float64(peak-before)/n, "peak-RSS-B/key")
+		b.ReportMetric(float64(s.Bytes())/n, "table-B/key")
+		s.Free()
+	}
+}
+
+// procStatus reads a size in bytes from /proc/self/status.
+func procStatus(b *testing.B, field string) int64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Skip("no /proc/self/status:", err)
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	b.Fatalf("no %s in /proc/self/status", field)
+	return 0
 }

@@ -90,6 +90,15 @@ type SendSummary struct {
 	// Concurrency the requests allowed in flight at the end.
 	FinalRate   float64 `json:"final_rate"`
 	Concurrency int     `json:"concurrency"`
+	// RateLimit is Topo's limit as the run found it (0: it found none);
+	// RateLimitExact is false when it is only a rate Topo allowed, the run
+	// having ended before it met a 429.
+	RateLimit      float64 `json:"rate_limit_found,omitempty"`
+	RateLimitExact bool    `json:"rate_limit_exact,omitempty"`
+	// ClimbSeconds is how long --rate auto climbed before it met the
+	// limit (0: it did not climb: it started from a limit learnt before,
+	// or was given a number).
+	ClimbSeconds float64 `json:"rate_limit_climb_seconds,omitempty"`
 	// Latency percentiles of answered requests, in milliseconds.
 	LatencyP50 float64 `json:"latency_p50_ms"`
 	LatencyP90 float64 `json:"latency_p90_ms"`
@@ -170,6 +179,13 @@ func (s *Summary) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "requests: %s (%.1f/s), %s, %s answered 429; %s settled without a request\n",
 			group(int(s.Send.Requests)), s.Send.RequestsPerSecond, Plural(int(s.Send.Retries), "retry"),
 			group(int(s.Send.Throttled)), Plural(s.Send.RowsWithoutRequest, "row"))
+		if l := s.Send.RateLimit; l > 0 {
+			how := "its limit"
+			if !s.Send.RateLimitExact {
+				how = "allowed at least"
+			}
+			fmt.Fprintf(&b, "pace:     Topo %s %.1f/s; ended at %.1f/s with %s in flight\n", how, l, s.Send.FinalRate, Plural(s.Send.Concurrency, "request"))
+		}
 	}
 	if s.Error != "" {
 		fmt.Fprintf(&b, "stopped:  %s\n", s.Error)

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 var binary, testdata string
 
 func TestMain(m *testing.M) {
+	if book := os.Getenv(bookEnv); book != "" {
+		os.Exit(readBook(os.Getenv(readerEnv), book))
+	}
 	dir, err := os.MkdirTemp("", "topo-exclusions-e2e")
 	if err != nil {
 		panic(err)
@@ -103,6 +107,7 @@ func runBinary(t *testing.T, dir, stdin string, args ...string) result {
 // need the built binary (see process).
 func runBinaryEnv(t *testing.T, dir, stdin string, extra []string, args ...string) result {
 	t.Helper()
+	args = unpaced(args)
 	if dir != "" {
 		t.Chdir(dir)
 	}
@@ -114,10 +119,27 @@ func runBinaryEnv(t *testing.T, dir, stdin string, extra []string, args ...strin
 	return result{code, out.String(), errb.String()}
 }
 
+// unpaced adds --rate 0 to a command that talks to Topo and was given no
+// --rate: the fake API in these tests has no limit (or its own), and the
+// default --rate auto would spend a second climbing in every run. Pacing
+// is tested where it is the subject (TestRateLimitIsRememberedPerAPIAndKey
+// passes --rate auto, the pacer's own tests, BenchmarkImportPacing).
+func unpaced(args []string) []string {
+	if len(args) == 0 || !slices.Contains([]string{"import", "plan", "remove", "export"}, args[0]) {
+		return args
+	}
+	for _, a := range args {
+		if a == "--rate" || strings.HasPrefix(a, "--rate=") || a == "--dry-run" {
+			return args
+		}
+	}
+	return append([]string{args[0], "--rate", "0"}, args[1:]...)
+}
+
 // process is the built binary as a command, in dir, with the test's own
 // environment.
 func process(t *testing.T, dir string, extra []string, args ...string) *exec.Cmd {
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(binary, unpaced(args)...)
 	cmd.Dir = dir
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "TOPO_") && !strings.HasPrefix(kv, "XDG_") && !strings.HasPrefix(kv, "HOME=") {
@@ -263,7 +285,7 @@ func TestSetupErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no reason column", []string{"validate", sample(t, "email-only.csv")}, "--default-reason"},
+		{"no reason column", []string{"validate", sample(t, "email-only.csv")}, `(the header has "Email Address", "First Name", "Last Name", "Unsubscribe Date"): name one with --map reason="Column Name", or pass --default-reason`},
 		{"no key column", []string{"validate", "names.csv"}, "no email or linkedin_url column"},
 		{"missing file", []string{"validate", "nope.csv"}, "no such file"},
 		{"unknown flag", []string{"validate", "--colour", "x.csv"}, "unknown flag: --colour (see 'topo-exclusions validate --help')"},
@@ -345,4 +367,32 @@ func readFile(t *testing.T, dir, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestFailuresFileKeepsTheInputsForm: a list saved by Excel in a
+// semicolon locale gets its failures back as Excel there opens them (BOM,
+// semicolons), with the source row numbers, and they read back without a
+// word about the tool's own columns.
+func TestFailuresFileKeepsTheInputsForm(t *testing.T) {
+	dir := t.TempDir()
+	input := "\ufeffE-mail;Reason;Note\nann@x.co;unsubscribed;a\nnot-an-email;unsubscribed;b\nbob@y.co;bogus reason;c\n"
+	if err := os.WriteFile(filepath.Join(dir, "semi.csv"), []byte(input), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first := runBinary(t, dir, "", "validate", "--report", "r.csv", "--failures", "f.csv", "semi.csv")
+	if first.code != 1 {
+		t.Fatalf("exit %d\n%s", first.code, first.stderr)
+	}
+	failures := readFile(t, dir, "f.csv")
+	want := "\ufeffrow;email;linkedin_url;reason;message;until;error;maybe_sent\n3;not-an-email;;unsubscribed;b;;"
+	if !strings.HasPrefix(failures, want) || !strings.Contains(failures, "\n4;bob@y.co;;bogus reason;c;;") {
+		t.Errorf("failures file:\n%q\nwant it to start %q", failures, want)
+	}
+	again := runBinary(t, dir, "", "validate", "--report", "r2.csv", "--failures", "f2.csv", "f.csv")
+	if again.code != 1 || strings.Contains(again.stderr, "ignoring") {
+		t.Errorf("reading the failures back: exit %d\n%s", again.code, again.stderr)
+	}
+	if f2 := readFile(t, dir, "f2.csv"); !strings.HasPrefix(f2, "\ufeffrow;") || !strings.Contains(f2, "\n2;not-an-email;") {
+		t.Errorf("the second failures file numbers its own input's rows:\n%s", f2)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -215,7 +216,9 @@ func TestImportInterrupted(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	cmd := process(t, dir, []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL},
-		"import", "--rate", "20", "--report", "r.csv", "--failures", "f.csv", generated(t, 400))
+		"import", "--rate", "20", "--report", "r.csv", "--failures", "f.csv", "--summary", "s.json", "--metrics", "run.prom", generated(t, 400))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -228,10 +231,36 @@ func TestImportInterrupted(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("exit %v, want 130", err)
 	}
+	// What the operator reads: the explanation first, then how many rows
+	// were not sent and that the same command resumes; no bare
+	// "context canceled".
+	msg := stderr.String()
+	explain, notSent := strings.Index(msg, "interrupted: finishing the requests in flight"), strings.Index(msg, "rows not sent")
+	if explain < 0 || notSent < explain || !strings.Contains(msg, "run the same command again: it resumes") || strings.Contains(msg, "context canceled") {
+		t.Errorf("interrupt messages:\n%s", msg)
+	}
+	sum := readFile(t, dir, "s.json")
+	for _, want := range []string{`"exit_code": 130`, `"status": "interrupted"`, `"started_at": "`, `"finished_at": "`} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("summary lacks %s:\n%s", want, sum)
+		}
+	}
+	prom := readFile(t, dir, "run.prom")
+	for _, want := range []string{"# TYPE topo_exclusions_last_run_exit_code gauge", "topo_exclusions_last_run_exit_code{command=\"import\"} 130", `topo_exclusions_last_run_rows{command="import",status="not_attempted"} `} {
+		if !strings.Contains(prom, want) {
+			t.Errorf("metrics lack %q:\n%s", want, prom)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.tmp*")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
 	recs, _ := csv.NewReader(strings.NewReader(readFile(t, dir, "r.csv"))).ReadAll()
 	st := statuses(recs[1:])
 	if len(recs)-1 != 400 || st["created"] != srv.Stats().Created || st["not_attempted"] == 0 {
 		t.Errorf("%d rows, statuses %v, server created %d", len(recs)-1, st, srv.Stats().Created)
+	}
+	if want := fmt.Sprintf(`status="not_attempted"} %d`+"\n", st["not_attempted"]); !strings.Contains(prom, want) {
+		t.Errorf("metrics lack %q", want)
 	}
 	failures, _ := csv.NewReader(strings.NewReader(readFile(t, dir, "f.csv"))).ReadAll()
 	if len(failures)-1 != st["not_attempted"]+st["invalid"] {
@@ -307,5 +336,49 @@ func TestMockServerFaultFlags(t *testing.T) {
 	res, rows, _ := importRun(t, srv, key, sample(t, "dashboard.csv"), "--retries", "0")
 	if res.code != 1 || statuses(rows)["failed"] != 7 || rows[0][8] != "503" {
 		t.Errorf("against --fail-rate 1: exit %d, statuses %v", res.code, statuses(rows))
+	}
+}
+
+// TestRateLimitIsRememberedPerAPIAndKey: --rate auto (the default) climbs
+// to the limit Topo states, remembers it in the user's cache under hashes
+// of the URL and key, and the next run starts there without a climb.
+func TestRateLimitIsRememberedPerAPIAndKey(t *testing.T) {
+	srv := topotest.NewServer(topotest.Options{Rate: 100, Burst: 5})
+	defer srv.Close()
+	dir := t.TempDir()
+	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
+	climbOf := func(name string) (climb, found float64) {
+		var sum struct {
+			Send struct {
+				Climb float64 `json:"rate_limit_climb_seconds"`
+				Found float64 `json:"rate_limit_found"`
+				Exact bool    `json:"rate_limit_exact"`
+			} `json:"send"`
+		}
+		if err := json.Unmarshal([]byte(readFile(t, dir, name)), &sum); err != nil {
+			t.Fatal(err)
+		}
+		if !sum.Send.Exact {
+			t.Errorf("%s: the limit found is not exact: %+v", name, sum.Send)
+		}
+		return sum.Send.Climb, sum.Send.Found
+	}
+	first := runBinaryEnv(t, dir, "", env, "import", "--rate", "auto", "--summary", "s1.json", "--report", "r1.csv", "--failures", "f1.csv", generated(t, 60))
+	if first.code != 1 { // generated lists hold invalid rows
+		t.Fatalf("exit %d\n%s", first.code, first.stderr)
+	}
+	if climb, found := climbOf("s1.json"); climb <= 0 || found != 100 {
+		t.Errorf("first run: climbed %vs to %v/s, want a climb to the stated 100/s", climb, found)
+	}
+	cache := readFile(t, filepath.Join(home(t), "cache", "topo-exclusions"), "rate-limits.json")
+	if !strings.Contains(cache, `"limit": 100`) || strings.Contains(cache, topotest.DefaultToken) || strings.Contains(cache, "127.0.0.1") {
+		t.Errorf("cache:\n%s", cache)
+	}
+	second := runBinaryEnv(t, dir, "", env, "import", "--rate", "auto", "--summary", "s2.json", "--report", "r2.csv", "--failures", "f2.csv", generated(t, 61))
+	if second.code != 1 {
+		t.Fatalf("exit %d\n%s", second.code, second.stderr)
+	}
+	if climb, found := climbOf("s2.json"); climb != 0 || found != 100 {
+		t.Errorf("second run: climbed %vs, found %v/s; want no climb from the remembered 100/s", climb, found)
 	}
 }

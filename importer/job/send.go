@@ -20,6 +20,7 @@ type sender struct {
 	r       *run
 	client  *topo.Client
 	pacer   *topo.Pacer
+	pace    *pace // what was learnt of the rate limit, across runs
 	retrier *topo.Retrier
 	workers *importer.Workers
 	access  topo.Access
@@ -29,8 +30,13 @@ type sender struct {
 	checked bool
 }
 
-// maxWorkers bounds the worker goroutines of --concurrency auto.
-const maxWorkers = 64
+// maxInFlight bounds the requests in flight --concurrency auto allows;
+// maxWorkers the worker goroutines, which also hold rows waiting out a
+// 429.
+const (
+	maxInFlight = 64
+	maxWorkers  = 2 * maxInFlight
+)
 
 func newSender(r *run) (*sender, error) {
 	t := r.cfg.Topo
@@ -54,11 +60,12 @@ func newSender(r *run) (*sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sender{r: r, client: client, pacer: topo.NewPacer(t.Rate, t.Burst)}
+	s := &sender{r: r, client: client, pace: newPace(r.env.CacheDir, t.BaseURL, key)}
+	s.pacer = newPacer(t, s.pace, r.env.Now())
 	s.retrier = &topo.Retrier{Pacer: s.pacer, Retries: t.Retries, Timeout: t.Timeout, Meter: r.meter}
 	limit := t.Concurrency
 	if limit <= 0 {
-		limit = 4
+		limit = poolSize(s.pacer.Rate(), 0, 0)
 	}
 	s.workers = importer.NewWorkers(size, limit)
 	return s, nil
@@ -129,7 +136,23 @@ func (s *sender) run(ctx, hard context.Context) error {
 		}
 		p.Known = st
 	}
-	return r.withProgress(ctx, func() error { return p.Run(ctx, hard) })
+	if r.cfg.Topo.Concurrency <= 0 {
+		sizing, stop := context.WithCancel(hard)
+		defer stop()
+		go s.sizePool(sizing)
+	}
+	err := r.withProgress(ctx, func() error { return p.Run(ctx, hard) })
+	s.remember()
+	return err
+}
+
+// remember saves the rate limit this run found for the next one; a cache
+// that cannot be written costs the next run a climb, and is said.
+func (s *sender) remember() {
+	limit, exact := s.pacer.Found()
+	if err := s.pace.save(Learnt{Limit: limit, Exact: exact, At: s.r.env.Now()}); err != nil {
+		s.r.warn(fmt.Sprintf("could not remember the rate limit found: %v", err))
+	}
 }
 
 // action is the command's per-row act.
@@ -167,6 +190,8 @@ func (s *sender) summary(sum *report.Summary) *report.SendSummary {
 	if rate := s.pacer.Rate(); !math.IsInf(rate, 1) && rate < math.MaxFloat64 {
 		out.FinalRate = rate
 	}
+	out.RateLimit, out.RateLimitExact = s.pacer.Found()
+	out.ClimbSeconds = s.pacer.Climb().Seconds()
 	return out
 }
 

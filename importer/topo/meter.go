@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,26 @@ type Meter struct {
 	throttle int64
 	latency  [latencyBuckets]int64
 	seconds  []Second
+	// waiting counts rows waiting out a 429's Retry-After: they hold a
+	// worker each, which the pool sizes for.
+	waiting atomic.Int64
+}
+
+// waitOut counts a row waiting out a 429 until the returned func is called.
+func (m *Meter) waitOut() (done func()) {
+	if m == nil {
+		return func() {}
+	}
+	m.waiting.Add(1)
+	return func() { m.waiting.Add(-1) }
+}
+
+// Waiting is how many rows are waiting out a 429 now.
+func (m *Meter) Waiting() int {
+	if m == nil {
+		return 0
+	}
+	return int(m.waiting.Load())
 }
 
 // Second is one second of a run's timeline.

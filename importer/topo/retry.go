@@ -154,6 +154,9 @@ func (r *Retrier) pause(ctx context.Context, n int, last Answer) error {
 	if last.HasRetryAfter {
 		d = last.RetryAfter + d/4
 	}
+	if last.Status == http.StatusTooManyRequests {
+		defer r.Meter.waitOut()()
+	}
 	if r.sleep != nil {
 		return r.sleep(ctx, d)
 	}
