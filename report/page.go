@@ -142,11 +142,14 @@ func timelineChart(secs []topo.Second) template.HTML {
 	for i, b := range bars {
 		x := left + float64(i)*bw
 		h := b.req / peak * (plot - 10)
-		fmt.Fprintf(&sb, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" class="req"/>`, x, plot-h, max(bw-0.5, 0.5), h)
+		// A title per bar: hovering shows the figures behind it.
+		fmt.Fprintf(&sb, `<g><title>%d–%d s: %.1f requests/s, %.1f answered 429</title><rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" class="req"/>`,
+			i*per, min((i+1)*per, len(secs)), b.req, b.thr, x, plot-h, max(bw-0.5, 0.5), h)
 		if b.thr > 0 {
 			t := b.thr / peak * (plot - 10)
 			fmt.Fprintf(&sb, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" class="thr"/>`, x, plot-t, max(bw-0.5, 0.5), t)
 		}
+		sb.WriteString(`</g>`)
 	}
 	fmt.Fprintf(&sb, `<text x="%g" y="%g" class="axis">0 s</text><text x="%g" y="%g" class="axis" text-anchor="end">%d s</text></svg>`,
 		left, height-4, width, height-4, len(secs))

@@ -45,22 +45,44 @@ func run(e *env, args []string) int {
 	if err == nil {
 		return e.code
 	}
-	return usageFailure(e, cmd, err)
+	return usageFailure(e, cmd, err, jsonLogsAsked(args))
+}
+
+// jsonLogsAsked says whether the command line asks for JSON logs, read
+// before (and whatever) the flags fail to parse: a scheduler that reads
+// JSON lines must get its usage errors as JSON too.
+func jsonLogsAsked(args []string) bool {
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return false
+		case a == "--log-format=json", a == "--log-format" && i+1 < len(args) && args[i+1] == "json":
+			return true
+		}
+	}
+	return false
 }
 
 // usageFailure says what was wrong with the command line, in one line
 // (unknown commands add their suggestions), and exits 2.
-func usageFailure(e *env, cmd *cobra.Command, err error) int {
-	msg := err.Error()
-	if strings.HasPrefix(msg, "unknown command") && !cmd.HasParent() {
-		fmt.Fprintf(e.stderr, "topo-exclusions: %s", strings.TrimPrefix(msg, "Error: "))
-		if !strings.HasSuffix(msg, "\n") {
-			fmt.Fprintln(e.stderr)
-		}
+func usageFailure(e *env, cmd *cobra.Command, err error, jsonLogs bool) int {
+	msg := strings.TrimSpace(strings.TrimPrefix(err.Error(), "Error: "))
+	hint := fmt.Sprintf("see '%s --help'", cmd.CommandPath())
+	unknown := strings.HasPrefix(msg, "unknown command") && !cmd.HasParent()
+	if unknown {
+		hint = "run 'topo-exclusions --help' for the commands"
+	}
+	if jsonLogs {
+		// One line, suggestions and all.
+		e.logger(false, true).Error(strings.Join(strings.Fields(msg), " "), "command", cmd.CommandPath(), "hint", hint, "exit_code", job.ExitUsage)
+		return job.ExitUsage
+	}
+	if unknown {
+		fmt.Fprintf(e.stderr, "topo-exclusions: %s\n", msg)
 		fmt.Fprintln(e.stderr, "Run 'topo-exclusions --help' for the commands.")
 		return job.ExitUsage
 	}
-	fmt.Fprintf(e.stderr, "topo-exclusions: %s: %s (see '%s --help')\n", cmd.Name(), strings.TrimSpace(msg), cmd.CommandPath())
+	fmt.Fprintf(e.stderr, "topo-exclusions: %s: %s (%s)\n", cmd.Name(), msg, hint)
 	return job.ExitUsage
 }
 

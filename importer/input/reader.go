@@ -127,7 +127,7 @@ func (rd *Reader) readHeader(opt Options) error {
 	}
 	rd.info.Kind, rd.validate.Kind = kind, kind
 	if !rd.cols.has(FieldReason) && rd.validate.DefaultReason == "" && !opt.Removal {
-		return setupErrorf("no reason column: add one or pass --default-reason (for example --default-reason unsubscribed)")
+		return setupErrorf("no reason column (the header has %s): name one with --map reason=\"Column Name\", or pass --default-reason (for example --default-reason unsubscribed)", quoteList(names))
 	}
 	rd.info.Columns, rd.info.Ignored = map[Field]string{}, rd.cols.unknown
 	for f, i := range rd.cols.index {
