@@ -82,7 +82,7 @@ func TestUsageErrorsAreJSONWhenAsked(t *testing.T) {
 			var m map[string]any
 			if err := json.Unmarshal([]byte(line), &m); err != nil {
 				t.Errorf("%v: not a JSON line: %q", args, line)
-			} else if m["level"] != "ERROR" || m["msg"] == "" {
+			} else if msg, _ := m["msg"].(string); m["level"] != "ERROR" || msg == "" {
 				t.Errorf("%v: %v", args, m)
 			}
 		}

@@ -107,6 +107,13 @@ func TestExportImportsBackUnchanged(t *testing.T) {
 	if res.code != 0 || len(lines) != 750 || json.Unmarshal([]byte(lines[0]), &first) != nil || first["reason"] != "BOUNCED" {
 		t.Errorf("jsonl --reason bounced: exit %d, %d lines\n%s", res.code, len(lines), res.stderr)
 	}
+	// --since a moment ago: every record was created before it.
+	since := time.Now().UTC().Add(time.Minute).Format(time.RFC3339)
+	res = runBinaryEnv(t, dir, "", []string{"TOPO_API_KEY=" + topotest.DefaultReadOnlyToken, "TOPO_BASE_URL=" + from.URL},
+		"export", "--since", since, "--output", "later.csv")
+	if got := strings.TrimSpace(readFile(t, dir, "later.csv")); res.code != 0 || strings.Contains(got, "\n") {
+		t.Errorf("--since %s: exit %d, want the header alone:\n%.300s\n%s", since, res.code, got, res.stderr)
+	}
 }
 
 // TestRemove: by ids (an export as the input), by keys, under faults on a
@@ -151,9 +158,11 @@ func TestRemove(t *testing.T) {
 	if st := statuses(reportRows(t, dir, "again.csv")); res.code != 0 || st["not_found"]+st["removed"] != 100 || st["not_found"] < 80 {
 		t.Errorf("again: exit %d, %v\n%s", res.code, st, res.stderr)
 	}
-	res = runBinaryEnv(t, dir, "", env, "remove", "--dry-run", "keys.csv")
-	if res.code != 0 || !strings.Contains(res.stderr, "would remove 0, not found 52") {
-		t.Errorf("--dry-run: exit %d\n%s", res.code, res.stderr)
+	for _, args := range [][]string{{"remove", "--dry-run", "keys.csv"}, {"plan", "--remove", "--report", "p.csv", "keys.csv"}} {
+		res = runBinaryEnv(t, dir, "", env, args...)
+		if res.code != 0 || !strings.Contains(res.stderr, "would remove 0, not found 52") {
+			t.Errorf("%v: exit %d\n%s", args, res.code, res.stderr)
+		}
 	}
 }
 

@@ -166,10 +166,7 @@ func (p *Pacer) Accepted(limit, remaining float64) {
 	top := min(p.ceiling, p.publishedCap())
 	switch {
 	case limit > 0 && (p.climbing || rate.Limit(limit) < cur):
-		// The server says its limit: go straight there, and no further.
-		p.land(now)
-		p.found, p.published = rate.Limit(limit), rate.Limit(limit)
-		p.set(min(rate.Limit(limit), p.ceiling), now)
+		p.publish(rate.Limit(limit), now)
 	case p.climbing && cur < top && now.Sub(p.lastChange) >= climbStep && p.observed(now, landOver) >= rate.Limit(climbUse)*cur:
 		p.set(min(cur*rate.Limit(climbBy), top), now)
 	case !p.climbing && cur < top && now.Sub(p.lastThrott) >= p.quiet() && now.Sub(p.lastChange) >= time.Second:
@@ -195,9 +192,7 @@ func (p *Pacer) Throttled(limit float64) {
 	p.lastThrott = now
 	cur := p.lim.Limit()
 	if limit > 0 && rate.Limit(limit) < cur {
-		p.land(now)
-		p.found, p.published = rate.Limit(limit), rate.Limit(limit)
-		p.set(rate.Limit(limit), now)
+		p.publish(rate.Limit(limit), now)
 		return
 	}
 	if p.published > 0 && cur <= p.published {
@@ -255,6 +250,14 @@ func (p *Pacer) cut(now time.Time, cur rate.Limit) {
 	if estimate > 0 {
 		p.found = estimate
 	}
+}
+
+// publish takes the limit the server stated: straight there, and no
+// further (never past the ceiling the user set).
+func (p *Pacer) publish(limit rate.Limit, now time.Time) {
+	p.land(now)
+	p.found, p.published = limit, limit
+	p.set(min(limit, p.ceiling), now)
 }
 
 // land ends the climb, if the pacer was climbing.
