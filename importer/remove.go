@@ -1,124 +1,62 @@
 package importer
 
 import (
+	"bufio"
 	"context"
 	"fmt"
-	"net/http"
+	"strings"
 
-	"github.com/topo-io/topo-exclusions/importer/topo"
+	"github.com/topo-io/topo-exclusions/importer/internal/settle"
 )
 
-// Remover is remove's action: it deletes the exclusion a row names, by
-// its id, or every exclusion holding the row's email, LinkedIn URL or
-// domain. removed and not_found are Topo's answers: the record went, or
-// there was none (the person is not excluded, as asked).
-type Remover struct {
-	Remote
+// removeRunner deletes the exclusions a list names.
+type removeRunner struct{}
+
+func (removeRunner) setup(ctx context.Context, s *session) error {
+	if err := s.connect(); err != nil {
+		return err
+	}
+	if err := s.openList(true); err != nil {
+		return err
+	}
+	s.list.total = s.list.count(s.dec.read)
+	if err := s.confirmRemoval(); err != nil {
+		return err
+	}
+	if err := s.openLedger(s.link.client.BaseURL()); err != nil {
+		return err
+	}
+	if err := s.checkKey(ctx, s.list.reader.Info().Kind); err != nil {
+		return err
+	}
+	return s.openRowOutputs()
 }
 
-// Local: removal is decided by Topo's answers, never by a snapshot.
-func (r *Remover) Local(Job) (Outcome, bool) { return Outcome{}, false }
-
-// Ahead journals the delete of a row that names its record.
-func (r *Remover) Ahead(job Job) (Intent, bool) {
-	if id := job.Row.Norm.ID; id != "" {
-		return Intent{Op: topo.OpDelete, ID: id}, true
-	}
-	return Intent{}, false
+func (removeRunner) body(ctx, hard context.Context, s *session) error {
+	return s.pass(ctx, hard, &settle.Remover{Remote: s.remote()}, "removing")
 }
 
-// Act removes one row's exclusions.
-func (r *Remover) Act(ctx, inflight context.Context, job Job, w *Writes) (Outcome, error) {
-	out := Outcome{Row: job.Row}
-	if id := job.Row.Norm.ID; id != "" {
-		out, err := r.remove(ctx, inflight, out, id, job.Prior, w)
-		if err != nil || out.Status != StatusNotFound || len(job.Row.Keys()) == 0 || !r.canLook() {
-			return out, err
-		}
-		// The id is gone: make sure the person is not excluded under
-		// another record before saying "not found".
-		recs, res, ok := r.lookup(ctx, inflight, job.Row, true)
-		out.Attempts += res.Attempts
-		switch {
-		case !ok:
-			return failed(out, res, false), nil
-		case len(recs) > 0:
-			out.Status = StatusFailed
-			out.Err = fmt.Sprintf("no record has id %s, but record %s holds this row's %s: remove it by key (leave the id column out) if that is meant",
-				id, recs[0].ID, job.Row.Keys()[0].Name)
-		}
-		return out, nil
+// confirmRemoval asks, on a terminal, before anything is deleted: it
+// shows how many rows name exclusions to remove and where, and goes on
+// only on "yes". Off a terminal nobody can answer: without --yes the run
+// stops before it sends anything.
+func (s *session) confirmRemoval() error {
+	if s.opts.Yes {
+		return nil
 	}
-	if !r.canLook() {
-		out.Status = StatusFailed
-		out.Err = "the key cannot read exclusions, so a row without an id cannot be found: give ids (the id column of an export or a report)"
-		return out, nil
+	if !s.env.StdinTTY || !s.env.StderrTTY || s.opts.Input == "-" {
+		return Usagef("remove deletes exclusions from Topo: pass --yes to confirm (off a terminal nobody can be asked; --dry-run lists what would go)")
 	}
-	recs, res, ok := r.lookup(ctx, inflight, job.Row, true)
-	out.Attempts = res.Attempts
-	switch {
-	case res.Interrupted:
-		return interrupted(out, job.Prior.MaybeSent), nil
-	case !ok && res.Verdict == topo.Fatal:
-		return failed(out, res, job.Prior.MaybeSent), fatal(res, "exclusions:read")
-	case !ok:
-		return failed(out, res, job.Prior.MaybeSent), nil
-	case len(recs) == 0 && job.Prior.MaybeSent && job.Prior.Op == topo.OpDelete:
-		// An earlier run's delete went out and no answer was recorded:
-		// the record it was for is gone.
-		out.Status, out.ID = StatusRemoved, job.Prior.ID
-		return out, nil
-	case len(recs) == 0:
-		out.Status = StatusNotFound
-		return out, nil
+	rows := "the rows"
+	if s.list.total >= 0 {
+		rows = fmt.Sprintf("%d rows", s.list.total)
 	}
-	status := StatusNotFound
-	for _, rec := range recs {
-		o, err := r.remove(ctx, inflight, out, rec.ID, Prior{}, w)
-		out.Attempts = o.Attempts
-		if err != nil || o.Status != StatusRemoved && o.Status != StatusNotFound {
-			return o, err
-		}
-		out.ID, out.HTTPStatus = rec.ID, o.HTTPStatus
-		if o.Status == StatusRemoved {
-			status = StatusRemoved
-		}
+	fmt.Fprintf(s.env.Stderr, "Remove the exclusions that %s of %s name from Topo (%s)? This cannot be undone. Type yes to go on: ",
+		rows, s.opts.Input, s.link.client.BaseURL())
+	answer, _ := bufio.NewReader(s.env.Stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "yes", "y":
+		return nil
 	}
-	out.Status = status
-	if len(recs) > 1 {
-		out.Note = fmt.Sprintf("%d records held this row's keys; all were removed", len(recs))
-	}
-	return out, nil
-}
-
-// remove deletes one record. A 404 is not_found, or removed when an
-// attempt of this run (or a journaled one of the run it resumes) may have
-// deleted it.
-func (r *Remover) remove(ctx, inflight context.Context, out Outcome, id string, prior Prior, w *Writes) (Outcome, error) {
-	if err := w.Intend(Intent{Row: out.Row.Num, Op: topo.OpDelete, ID: id}); err != nil {
-		return interrupted(out, false), err
-	}
-	res := r.Retrier.Do(ctx, inflight, topo.Call{
-		Op:   topo.OpDelete,
-		Send: func(ctx context.Context) topo.Answer { return r.API.Delete(ctx, r.Kind, id) },
-	})
-	out.Attempts += res.Attempts
-	out.ID, out.HTTPStatus = id, res.Answer.Status
-	maybe := res.Uncertain || (prior.MaybeSent && prior.Op == topo.OpDelete && prior.ID == id)
-	switch {
-	case res.Interrupted:
-		return interrupted(out, maybe), nil
-	case res.Verdict == topo.Fatal:
-		return failed(out, res, maybe), fatal(res, "exclusions:write")
-	case !res.Settled():
-		return failed(out, res, maybe), nil
-	case res.Answer.Status == http.StatusNotFound && maybe:
-		out.Status = StatusRemoved
-		out.Note = "an earlier attempt went unanswered; Topo now has no such record"
-	case res.Answer.Status == http.StatusNotFound:
-		out.Status = StatusNotFound
-	default:
-		out.Status = StatusRemoved
-	}
-	return out, nil
+	return Usagef("not confirmed: nothing was removed")
 }

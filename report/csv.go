@@ -7,7 +7,7 @@ import (
 	"bufio"
 	"io"
 
-	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/rows"
 )
 
 // cellWriter writes CSV records (one delimiter, LF, RFC 4180 quoting) with
@@ -82,7 +82,7 @@ func appendCell(b []byte, s string) []byte { return appendCellWith(b, s, &commaS
 // appendCellWith appends one cell, quoted when a byte special marks is
 // in it, guarded when a spreadsheet would run it.
 func appendCellWith(b []byte, s string, special *[256]bool) []byte {
-	guard := importer.NeedsGuard(s)
+	guard := rows.NeedsGuard(s)
 	if !guard && !needsQuotes(s, special) {
 		return append(b, s...)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/rows"
 )
 
 // ErrorGroups gathers the rows that need action by what went wrong: the
@@ -23,11 +23,11 @@ type ErrorGroups struct {
 
 // ErrorGroup is one kind of failure and where it happened.
 type ErrorGroup struct {
-	Status  importer.Status `json:"status"`
-	Type    string          `json:"type,omitempty"`
-	Message string          `json:"message"`
-	Count   int             `json:"count"`
-	Rows    []int           `json:"rows"`
+	Status  rows.Status `json:"status"`
+	Type    string      `json:"type,omitempty"`
+	Message string      `json:"message"`
+	Count   int         `json:"count"`
+	Rows    []int       `json:"rows"`
 }
 
 const (
@@ -49,7 +49,7 @@ func NewErrorGroups() *ErrorGroups {
 }
 
 // Add counts o when its row needs action.
-func (e *ErrorGroups) Add(o importer.Outcome) {
+func (e *ErrorGroups) Add(o rows.Outcome) {
 	if !o.Status.NeedsAction() {
 		return
 	}

@@ -3,7 +3,7 @@ package report
 import (
 	"testing"
 
-	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/rows"
 )
 
 func TestErrorGroupsBlurParticulars(t *testing.T) {
@@ -16,7 +16,7 @@ func TestErrorGroupsBlurParticulars(t *testing.T) {
 		`malformed row: 5 fields where the header has 4`,
 		`malformed row: 1 field where the header has 4`,
 	} {
-		g.Add(importer.Outcome{Row: importer.Row{Num: i + 2}, Status: importer.StatusFailed, Err: msg})
+		g.Add(rows.Outcome{Row: rows.Row{Num: i + 2}, Status: rows.StatusFailed, Err: msg})
 	}
 	want := map[string]int{
 		`email "…" has no @`:                             2,

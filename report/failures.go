@@ -5,7 +5,7 @@ import (
 
 	"github.com/gocarina/gocsv"
 
-	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/rows"
 	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
@@ -84,7 +84,7 @@ func NewFailures(w io.Writer, format FailuresFormat) (*Failures, error) {
 		}
 	}
 	f := &Failures{out: newCellWriter(w, format.Delimiter), format: format}
-	return f, gocsv.MarshalCSV(f.record(importer.Outcome{}, false), batchFlush{f.out})
+	return f, gocsv.MarshalCSV(f.record(rows.Outcome{}, false), batchFlush{f.out})
 }
 
 type batchFlush struct{ *cellWriter }
@@ -92,7 +92,7 @@ type batchFlush struct{ *cellWriter }
 func (batchFlush) Flush() {}
 
 // Write adds o if its row needs action and ignores it otherwise.
-func (f *Failures) Write(o importer.Outcome) error {
+func (f *Failures) Write(o rows.Outcome) error {
 	if !o.Status.NeedsAction() {
 		return nil
 	}
@@ -102,7 +102,7 @@ func (f *Failures) Write(o importer.Outcome) error {
 }
 
 // record is o as a one-row slice of the format's schema (empty: none).
-func (f *Failures) record(o importer.Outcome, one bool) any {
+func (f *Failures) record(o rows.Outcome, one bool) any {
 	raw, maybe := o.Row.Raw, ""
 	if o.MaybeSent {
 		maybe = "true"
@@ -110,16 +110,16 @@ func (f *Failures) record(o importer.Outcome, one bool) any {
 	acc := f.format.Kind == topo.Accounts
 	switch {
 	case f.format.Removal && acc:
-		return rows(one, accountRemovalFailure{o.Row.Num, raw.ID, raw.Domain, o.Err, maybe})
+		return oneOrNone(one, accountRemovalFailure{o.Row.Num, raw.ID, raw.Domain, o.Err, maybe})
 	case f.format.Removal:
-		return rows(one, removalFailure{o.Row.Num, raw.ID, raw.Email, raw.LinkedInURL, o.Err, maybe})
+		return oneOrNone(one, removalFailure{o.Row.Num, raw.ID, raw.Email, raw.LinkedInURL, o.Err, maybe})
 	case acc:
-		return rows(one, accountFailure{o.Row.Num, raw.Domain, raw.Reason, raw.Message, raw.Until, o.Err, maybe})
+		return oneOrNone(one, accountFailure{o.Row.Num, raw.Domain, raw.Reason, raw.Message, raw.Until, o.Err, maybe})
 	}
-	return rows(one, failure{o.Row.Num, raw.Email, raw.LinkedInURL, raw.Reason, raw.Message, raw.Until, o.Err, maybe})
+	return oneOrNone(one, failure{o.Row.Num, raw.Email, raw.LinkedInURL, raw.Reason, raw.Message, raw.Until, o.Err, maybe})
 }
 
-func rows[T any](one bool, r T) []T {
+func oneOrNone[T any](one bool, r T) []T {
 	if one {
 		return []T{r}
 	}

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/rows"
 )
 
 // WriteMetrics writes the summary's figures in Prometheus' text format,
@@ -40,11 +40,11 @@ func WriteMetrics(w io.Writer, s *Summary) error {
 	gauge("last_run_success", "1 when the last run exited 0.", sample{v: success})
 	gauge("last_run_duration_seconds", "How long the last run took.", sample{v: s.ElapsedSeconds})
 	gauge("last_run_partial", "1 when the last run's outputs were cut short.", sample{v: boolFloat(s.Partial)})
-	var rows []sample
-	for _, st := range importer.Statuses {
-		rows = append(rows, sample{label: `status="` + string(st) + `"`, v: float64(s.Counts[st])})
+	var byStatus []sample
+	for _, st := range rows.Statuses {
+		byStatus = append(byStatus, sample{label: `status="` + string(st) + `"`, v: float64(s.Counts[st])})
 	}
-	gauge("last_run_rows", "Rows of the last run, by status.", rows...)
+	gauge("last_run_rows", "Rows of the last run, by status.", byStatus...)
 	gauge("last_run_rows_need_action", "Rows of the last run that need action (the failures file).", sample{v: float64(s.FailureRows)})
 	if s.Send != nil {
 		var reqs []sample

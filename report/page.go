@@ -8,14 +8,21 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/topo-io/topo-exclusions/importer"
-	"github.com/topo-io/topo-exclusions/importer/topo"
+	"github.com/topo-io/topo-exclusions/importer/rows"
 )
+
+// Second is one second of a run's timeline of requests.
+type Second struct {
+	Requests  int32 `json:"requests"`
+	Throttled int32 `json:"throttled"`
+	// Errors counts requests that got no answer, or a 5xx.
+	Errors int32 `json:"errors"`
+}
 
 // Page is what the run page shows.
 type Page struct {
 	Summary  *Summary
-	Timeline []topo.Second
+	Timeline []Second
 	Errors   []ErrorGroup
 }
 
@@ -53,7 +60,7 @@ type pageView struct {
 }
 
 type statusRow struct {
-	Status   importer.Status
+	Status   rows.Status
 	Count    int
 	Class    string // done, action, neutral
 	BarWidth string
@@ -61,7 +68,7 @@ type statusRow struct {
 
 func statusRows(s *Summary) []statusRow {
 	var out []statusRow
-	for _, st := range importer.Statuses {
+	for _, st := range rows.Statuses {
 		n := s.Counts[st]
 		if n == 0 {
 			continue
@@ -109,7 +116,7 @@ const chartBars = 600
 
 // timelineChart draws requests per second (and, in red, the 429s among
 // them) as an SVG bar chart.
-func timelineChart(secs []topo.Second) template.HTML {
+func timelineChart(secs []Second) template.HTML {
 	if len(secs) == 0 {
 		return template.HTML(`<p class="muted">No requests were sent.</p>`)
 	}

@@ -9,13 +9,13 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/rows"
 )
 
 // Progress shows a run advancing. The CLI decides once which kind: a bar on
 // a terminal, plain log lines otherwise.
 type Progress interface {
-	Add(importer.Outcome)
+	Add(rows.Outcome)
 	// Set says how many items are done (an export's records).
 	Set(done int)
 	Finish()
@@ -25,26 +25,26 @@ type Progress interface {
 type tally struct {
 	mu     sync.Mutex
 	done   int
-	counts map[importer.Status]int
+	counts map[rows.Status]int
 	start  time.Time
 }
 
-func (t *tally) add(o importer.Outcome) {
+func (t *tally) add(o rows.Outcome) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.counts == nil {
-		t.counts = map[importer.Status]int{}
+		t.counts = map[rows.Status]int{}
 	}
 	t.done++
 	t.counts[o.Status]++
 }
 
 // shown are the statuses a progress display counts, when they occur.
-var shown = []importer.Status{
-	importer.StatusCreated, importer.StatusExists, importer.StatusExtended, importer.StatusUpdated,
-	importer.StatusRemoved, importer.StatusNotFound, importer.StatusWouldCreate, importer.StatusWouldExtend,
-	importer.StatusWouldRemove, importer.StatusExistsShorter, importer.StatusFailed, importer.StatusUnknown,
-	importer.StatusNotAttempted,
+var shown = []rows.Status{
+	rows.StatusCreated, rows.StatusExists, rows.StatusExtended, rows.StatusUpdated,
+	rows.StatusRemoved, rows.StatusNotFound, rows.StatusWouldCreate, rows.StatusWouldExtend,
+	rows.StatusWouldRemove, rows.StatusExistsShorter, rows.StatusFailed, rows.StatusUnknown,
+	rows.StatusNotAttempted,
 }
 
 // attrs are the counts as log attributes: those shown, when non-zero,
@@ -57,7 +57,7 @@ func (t *tally) attrs() []any {
 	}
 	for _, st := range shown {
 		n := t.counts[st]
-		if n > 0 || st == importer.StatusCreated || st == importer.StatusExists || st == importer.StatusFailed {
+		if n > 0 || st == rows.StatusCreated || st == rows.StatusExists || st == rows.StatusFailed {
 			a = append(a, string(st), n)
 		}
 	}
@@ -88,7 +88,7 @@ func NewBar(w io.Writer, total int, what string) *Bar {
 }
 
 // Add counts one row.
-func (b *Bar) Add(o importer.Outcome) {
+func (b *Bar) Add(o rows.Outcome) {
 	b.t.add(o)
 	b.t.mu.Lock()
 	a := b.t.attrs()
@@ -111,6 +111,7 @@ func (b *Bar) Finish() { _ = b.bar.Finish() }
 // Ticker logs a line every interval (and once at the end) for logs that
 // a scheduler keeps: no carriage returns, no redraws.
 type Ticker struct {
+	now   func() time.Time
 	log   *slog.Logger
 	total int
 	t     tally
@@ -119,10 +120,10 @@ type Ticker struct {
 }
 
 // NewTicker starts logging progress to log every interval; total is -1
-// when unknown.
-func NewTicker(log *slog.Logger, total int, interval time.Duration) *Ticker {
-	tk := &Ticker{log: log, total: total, stop: make(chan struct{})}
-	tk.t.start = time.Now()
+// when unknown; now is the clock rates are measured by.
+func NewTicker(log *slog.Logger, total int, interval time.Duration, now func() time.Time) *Ticker {
+	tk := &Ticker{log: log, total: total, stop: make(chan struct{}), now: now}
+	tk.t.start = now()
 	tk.done.Go(func() {
 		t := time.NewTicker(interval)
 		defer t.Stop()
@@ -139,7 +140,7 @@ func NewTicker(log *slog.Logger, total int, interval time.Duration) *Ticker {
 }
 
 // Add counts one row.
-func (tk *Ticker) Add(o importer.Outcome) { tk.t.add(o) }
+func (tk *Ticker) Add(o rows.Outcome) { tk.t.add(o) }
 
 // Set says how many items are done.
 func (tk *Ticker) Set(done int) {
@@ -158,7 +159,7 @@ func (tk *Ticker) Finish() {
 func (tk *Ticker) line() {
 	tk.t.mu.Lock()
 	defer tk.t.mu.Unlock()
-	elapsed := time.Since(tk.t.start).Seconds()
+	elapsed := tk.now().Sub(tk.t.start).Seconds()
 	rate := 0.0
 	if elapsed > 0 {
 		rate = float64(tk.t.done) / elapsed

@@ -7,16 +7,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/rows"
 )
 
 func TestTickerLogsPlainLines(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
-	tk := NewTicker(log, 3, time.Hour)
-	tk.Add(importer.Outcome{Status: importer.StatusCreated})
-	tk.Add(importer.Outcome{Status: importer.StatusExists})
-	tk.Add(importer.Outcome{Status: importer.StatusFailed})
+	tk := NewTicker(log, 3, time.Hour, time.Now)
+	tk.Add(rows.Outcome{Status: rows.StatusCreated})
+	tk.Add(rows.Outcome{Status: rows.StatusExists})
+	tk.Add(rows.Outcome{Status: rows.StatusFailed})
 	tk.Finish()
 	out := buf.String()
 	if strings.Count(out, "\n") != 1 || strings.Contains(out, "\r") {
@@ -32,8 +32,8 @@ func TestTickerLogsPlainLines(t *testing.T) {
 func TestBarDrawsOnItsWriter(t *testing.T) {
 	var buf bytes.Buffer
 	b := NewBar(&buf, 2, "importing")
-	b.Add(importer.Outcome{Status: importer.StatusCreated})
-	b.Add(importer.Outcome{Status: importer.StatusFailed})
+	b.Add(rows.Outcome{Status: rows.StatusCreated})
+	b.Add(rows.Outcome{Status: rows.StatusFailed})
 	b.Finish()
 	// Rendering is throttled, so only the first frame is certain.
 	if out := buf.String(); !strings.Contains(out, "/2,") || !strings.Contains(out, "created 1") {

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/rows"
 	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
@@ -44,7 +44,7 @@ func NewWriter(w io.Writer, kind topo.Kind) (*Writer, error) {
 }
 
 // Write adds one row's outcome.
-func (w *Writer) Write(o importer.Outcome) error {
+func (w *Writer) Write(o rows.Outcome) error {
 	r := o.Row
 	b := w.out.begin()
 	b = strconv.AppendInt(b, int64(r.Num), 10)

@@ -2,14 +2,11 @@ package report
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/topo-io/topo-exclusions/importer"
-	"github.com/topo-io/topo-exclusions/importer/input"
+	"github.com/topo-io/topo-exclusions/importer/rows"
 	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
@@ -41,14 +38,14 @@ func TestWriterColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := importer.Outcome{
-		Row: importer.Row{
+	o := rows.Outcome{
+		Row: rows.Row{
 			Num: 7,
-			Raw: importer.Fields{Email: " A@B.co ", Reason: "unsubscribed", Until: "31/12/2027"},
+			Raw: rows.Fields{Email: " A@B.co ", Reason: "unsubscribed", Until: "31/12/2027"},
 			// Until did not normalise: the report shows what was written.
-			Norm: importer.Fields{Email: "a@b.co", Reason: "UNSUBSCRIBED"},
+			Norm: rows.Fields{Email: "a@b.co", Reason: "UNSUBSCRIBED"},
 		},
-		Status: importer.StatusFailed, ID: "id-1", HTTPStatus: 400, ErrorType: "ValidationIssue",
+		Status: rows.StatusFailed, ID: "id-1", HTTPStatus: 400, ErrorType: "ValidationIssue",
 		Err: "bad until", RequestID: "req_1", Attempts: 2, MaybeSent: true,
 	}
 	if err := w.Write(o); err != nil {
@@ -57,8 +54,8 @@ func TestWriterColumns(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	ext := importer.Outcome{Row: importer.Row{Num: 8, Norm: importer.Fields{Email: "c@d.co", Reason: "OTHER", Until: "2027-12-31T23:59:59Z"}},
-		Status: importer.StatusExtended, ID: "id-2", HTTPStatus: 200, Attempts: 2, Previous: &importer.Previous{Reason: "BAD_TIMING", Until: "2026-12-01T23:59:59Z"}}
+	ext := rows.Outcome{Row: rows.Row{Num: 8, Norm: rows.Fields{Email: "c@d.co", Reason: "OTHER", Until: "2027-12-31T23:59:59Z"}},
+		Status: rows.StatusExtended, ID: "id-2", HTTPStatus: 200, Attempts: 2, Previous: &rows.Previous{Reason: "BAD_TIMING", Until: "2026-12-01T23:59:59Z"}}
 	if err := w.Write(ext); err != nil {
 		t.Fatal(err)
 	}
@@ -73,60 +70,11 @@ func TestWriterColumns(t *testing.T) {
 	}
 }
 
-// TestFailuresRoundTrip feeds a failures file back into the reader: every
-// row comes back with the values it was written from, guards and all.
-func TestFailuresRoundTrip(t *testing.T) {
-	raws := []importer.Fields{
-		{Email: "=cmd|' /C calc'!A0", Reason: "other", Message: "@risk"},
-		{Email: "x@y.co", LinkedInURL: "", Reason: "-", Message: "two\nlines, \"quoted\"", Until: "31/12/2027"},
-		{LinkedInURL: "https://www.linkedin.com/company/acme", Reason: "competitor", Message: "+1 555"},
-	}
-	var buf bytes.Buffer
-	f, err := NewFailures(&buf, FailuresFormat{Kind: topo.Contacts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, raw := range raws {
-		o := importer.Outcome{Row: importer.Row{Num: i + 2, Raw: raw}, Status: importer.StatusInvalid, Err: "=why"}
-		if err := f.Write(o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Write(importer.Outcome{Status: importer.StatusDuplicate}); err != nil || f.Len() != 3 {
-		t.Fatalf("a duplicate went into the failures file (len %d, %v)", f.Len(), err)
-	}
-	if err := f.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(buf.String(), "row,email,linkedin_url,reason,message,until,error,maybe_sent\n") {
-		t.Fatalf("header: %q", buf.String())
-	}
-	r, err := input.NewReader(&buf, input.Options{Now: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := r.Info().Ignored; len(got) != 0 {
-		t.Errorf("ignored columns %q: the tool's own columns read back without a warning", got)
-	}
-	for i, want := range raws {
-		row, err := r.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if row.Raw != want {
-			t.Errorf("row %d came back as %+v, want %+v", i+2, row.Raw, want)
-		}
-	}
-	if _, err := r.Next(); !errors.Is(err, io.EOF) {
-		t.Errorf("extra rows: %v", err)
-	}
-}
-
 func TestSummary(t *testing.T) {
 	start := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	s := NewSummary("validate", "list.csv", start)
-	for _, st := range []importer.Status{importer.StatusValid, importer.StatusValid, importer.StatusInvalid, importer.StatusDuplicate} {
-		s.Add(importer.Outcome{Status: st})
+	for _, st := range []rows.Status{rows.StatusValid, rows.StatusValid, rows.StatusInvalid, rows.StatusDuplicate} {
+		s.Add(rows.Outcome{Status: st})
 	}
 	s.Encoding, s.Delimiter, s.Report, s.Failures = "utf-8", ";", "r.csv", "f.csv"
 	s.Finish(start.Add(2*time.Second), 1, "completed")

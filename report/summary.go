@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/topo-io/topo-exclusions/importer"
+	"github.com/topo-io/topo-exclusions/importer/rows"
 )
 
 // Summary is the run's totals: printed for people at the end and, with
@@ -32,9 +32,9 @@ type Summary struct {
 	Delimiter string `json:"delimiter,omitempty"`
 	Sheet     string `json:"sheet,omitempty"`
 	// Kind is contacts or accounts.
-	Kind   string                  `json:"kind,omitempty"`
-	Rows   int                     `json:"rows"`
-	Counts map[importer.Status]int `json:"counts"`
+	Kind   string              `json:"kind,omitempty"`
+	Rows   int                 `json:"rows"`
+	Counts map[rows.Status]int `json:"counts"`
 	// FailureRows is how many rows the failures file holds.
 	FailureRows int `json:"failure_rows"`
 	// Report and Failures are where those went; Paths lists every output.
@@ -79,7 +79,10 @@ type SendSummary struct {
 	Requests int64            `json:"requests"`
 	ByOp     map[string]int64 `json:"by_op"`
 	ByStatus map[string]int64 `json:"by_status"`
-	Retries  int64            `json:"retries"`
+	// Retries counts writes sent again; LookupRetries reads (lookups,
+	// pages, the key check), which have a budget of their own.
+	Retries       int64 `json:"retries"`
+	LookupRetries int64 `json:"lookup_retries"`
 	// Throttled counts answers with status 429.
 	Throttled int64 `json:"throttled_429"`
 	// RowsWithoutRequest counts valid rows settled without a request of
@@ -115,21 +118,21 @@ type SnapshotSummary struct {
 // NewSummary returns a summary with every status counted at zero, so the
 // JSON always has the same keys.
 func NewSummary(command, input string, started time.Time) *Summary {
-	s := &Summary{Command: command, Input: input, Started: started, Counts: map[importer.Status]int{}, Warnings: []string{}}
-	for _, st := range importer.Statuses {
+	s := &Summary{Command: command, Input: input, Started: started, Counts: map[rows.Status]int{}, Warnings: []string{}}
+	for _, st := range rows.Statuses {
 		s.Counts[st] = 0
 	}
 	return s
 }
 
 // Add counts one outcome.
-func (s *Summary) Add(o importer.Outcome) {
+func (s *Summary) Add(o rows.Outcome) {
 	s.Rows++
 	s.Counts[o.Status]++
 	if o.Status.NeedsAction() {
 		s.FailureRows++
 	}
-	if o.Row.Status == importer.StatusValid && o.Attempts == 0 && o.Status != importer.StatusNotAttempted && o.Status != importer.StatusValid {
+	if o.Row.Status == rows.StatusValid && o.Attempts == 0 && o.Status != rows.StatusNotAttempted && o.Status != rows.StatusValid {
 		s.settledLocally++
 	}
 }
@@ -165,8 +168,8 @@ func (s *Summary) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "export: %s of %s written in %.1fs\n", Plural(s.Rows, "record"), s.Kind, s.ElapsedSeconds)
 	case s.Rows > 0 || s.Encoding != "":
 		var parts []string
-		for _, st := range importer.Statuses {
-			if n := s.Counts[st]; n > 0 || st == importer.StatusInvalid {
+		for _, st := range rows.Statuses {
+			if n := s.Counts[st]; n > 0 || st == rows.StatusInvalid {
 				parts = append(parts, fmt.Sprintf("%s %s", group(n), st))
 			}
 		}
@@ -233,11 +236,11 @@ func (s *Summary) commandLine() string {
 	switch s.Command {
 	case "plan":
 		return fmt.Sprintf("plan:     would create %s, would extend %s, would update %s, already excluded %s, excluded for less long %s, invalid %s\n",
-			group(c[importer.StatusWouldCreate]), group(c[importer.StatusWouldExtend]), group(c[importer.StatusWouldUpdate]),
-			group(c[importer.StatusExists]), group(c[importer.StatusExistsShorter]), group(c[importer.StatusInvalid]))
+			group(c[rows.StatusWouldCreate]), group(c[rows.StatusWouldExtend]), group(c[rows.StatusWouldUpdate]),
+			group(c[rows.StatusExists]), group(c[rows.StatusExistsShorter]), group(c[rows.StatusInvalid]))
 	case "plan --remove", "remove --dry-run":
 		return fmt.Sprintf("plan:     would remove %s, not found %s, invalid %s\n",
-			group(c[importer.StatusWouldRemove]), group(c[importer.StatusNotFound]), group(c[importer.StatusInvalid]))
+			group(c[rows.StatusWouldRemove]), group(c[rows.StatusNotFound]), group(c[rows.StatusInvalid]))
 	}
 	return ""
 }
@@ -282,7 +285,7 @@ type Set struct {
 }
 
 // Record writes one outcome everywhere it belongs.
-func (s *Set) Record(o importer.Outcome) error {
+func (s *Set) Record(o rows.Outcome) error {
 	s.Summary.Add(o)
 	if s.Progress != nil {
 		s.Progress.Add(o)

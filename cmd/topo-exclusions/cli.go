@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"runtime/debug"
@@ -12,38 +11,44 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/topo-io/topo-exclusions/importer/job"
+	"github.com/topo-io/topo-exclusions/importer"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// env is the process as a command sees it: handed in by main, and by the
-// tests that call run in-process.
+// env is the process as a command sees it: the run's surroundings (its
+// streams, environment, folders, collaborators), and the first stop.
+// main hands in the process's; the tests that call run in-process their
+// own.
 type env struct {
-	stdin               io.Reader
-	stdout, stderr      io.Writer
-	stdinTTY, stderrTTY bool
-	getenv              func(string) string
-	soft, hard, cut     context.Context
-	code                int
-	stateDir, cacheDir  string
-	userAgent           string
+	importer.Env
+	// soft is the first stop (SIGINT, SIGTERM, SIGHUP); Env.Hard and
+	// Env.Cut hold the second and the third.
+	soft context.Context
 }
 
 // run is the whole program: main only wires the process to it, so tests
-// call it directly. It returns the exit code.
+// call it directly. It returns the exit code: a run's own, decided by
+// the engine, or ExitUsage for a command line that cannot be parsed.
 func run(e *env, args []string) int {
-	e.stateDir, e.cacheDir = userDirs(e.getenv)
-	e.userAgent = "topo-exclusions/" + version
+	if e.soft == nil {
+		e.soft = context.Background()
+	}
+	if e.Getenv == nil {
+		e.Getenv = func(string) string { return "" }
+	}
+	e.StateDir, e.CacheDir = userDirs(e.Getenv)
+	e.UserAgent = "topo-exclusions/" + version
 	root := newRoot(e)
 	root.SetArgs(args)
-	root.SetIn(e.stdin)
-	root.SetOut(e.stdout)
-	root.SetErr(e.stderr)
+	root.SetIn(e.Stdin)
+	root.SetOut(e.Stdout)
+	root.SetErr(e.Stderr)
 	cmd, err := root.ExecuteC()
-	if err == nil {
-		return e.code
+	var exit *importer.ExitError
+	if err == nil || errors.As(err, &exit) {
+		return importer.ExitCode(err) // the run said what happened
 	}
 	return usageFailure(e, cmd, err, jsonLogsAsked(args))
 }
@@ -74,16 +79,16 @@ func usageFailure(e *env, cmd *cobra.Command, err error, jsonLogs bool) int {
 	}
 	if jsonLogs {
 		// One line, suggestions and all.
-		e.logger(false, true).Error(strings.Join(strings.Fields(msg), " "), "command", cmd.CommandPath(), "hint", hint, "exit_code", job.ExitUsage)
-		return job.ExitUsage
+		e.logger(false, true).Error(strings.Join(strings.Fields(msg), " "), "command", cmd.CommandPath(), "hint", hint, "exit_code", importer.ExitUsage)
+		return importer.ExitUsage
 	}
 	if unknown {
-		fmt.Fprintf(e.stderr, "topo-exclusions: %s\n", msg)
-		fmt.Fprintln(e.stderr, "Run 'topo-exclusions --help' for the commands.")
-		return job.ExitUsage
+		fmt.Fprintf(e.Stderr, "topo-exclusions: %s\n", msg)
+		fmt.Fprintln(e.Stderr, "Run 'topo-exclusions --help' for the commands.")
+		return importer.ExitUsage
 	}
-	fmt.Fprintf(e.stderr, "topo-exclusions: %s: %s (%s)\n", cmd.Name(), msg, hint)
-	return job.ExitUsage
+	fmt.Fprintf(e.Stderr, "topo-exclusions: %s: %s (%s)\n", cmd.Name(), msg, hint)
+	return importer.ExitUsage
 }
 
 const rootLong = `topo-exclusions loads suppression lists (people, or whole company domains,
@@ -154,9 +159,9 @@ func (e *env) logger(quiet, jsonLogs bool) *slog.Logger {
 		level = slog.LevelError
 	}
 	if jsonLogs {
-		return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+		return slog.New(slog.NewJSONHandler(e.Stderr, &slog.HandlerOptions{Level: level}))
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{
+	return slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{
 		Level: level,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {

@@ -9,9 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/topo-io/topo-exclusions/importer"
-	"github.com/topo-io/topo-exclusions/importer/input"
-	"github.com/topo-io/topo-exclusions/importer/job"
-	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
 // flags are every command's flags; each command adds the ones it has.
@@ -24,8 +21,8 @@ type flags struct {
 	baseURL, tokenFile string
 	existing, snapshot *enumValue
 	// Pacing
-	rate, burst, concurrency, retries, maxFailures *numberValue
-	timeout, grace                                 durationValue
+	rate, burst, concurrency, retries, lookupRetries, maxFailures *numberValue
+	timeout, grace                                                durationValue
 	// Outputs
 	report, failures, summary, metrics, html string
 	logFormatV                               *enumValue
@@ -37,18 +34,19 @@ type flags struct {
 
 func newFlags(e *env) *flags {
 	return &flags{
-		kind:        newEnum("auto", "auto", "contacts", "accounts"),
-		existing:    newEnum("extend", importer.ExistingPolicies...),
-		snapshot:    newEnum("auto", job.SnapshotPolicies...),
-		logFormatV:  newEnum("text", "text", "json"),
-		baseURL:     orEnv(e.getenv("TOPO_BASE_URL"), topo.DefaultBaseURL),
-		rate:        &numberValue{auto: true, allowAuto: true, min: 0, max: 1e6, description: "N"},
-		burst:       &numberValue{value: 1, min: 1, max: 1000, integer: true, description: "N"},
-		concurrency: &numberValue{auto: true, allowAuto: true, min: 1, max: 256, integer: true, description: "N"},
-		retries:     &numberValue{value: 5, min: 0, max: 100, integer: true, description: "N"},
-		maxFailures: &numberValue{value: 0, min: 0, max: math.MaxInt32, integer: true, description: "N"},
-		timeout:     durationValue{30 * time.Second},
-		grace:       durationValue{15 * time.Second},
+		kind:          newEnum("auto", "auto", "contacts", "accounts"),
+		existing:      newEnum("extend", importer.ExistingPolicies...),
+		snapshot:      newEnum("auto", importer.SnapshotPolicies...),
+		logFormatV:    newEnum("text", "text", "json"),
+		baseURL:       orEnv(e.Getenv("TOPO_BASE_URL"), importer.DefaultBaseURL),
+		rate:          &numberValue{auto: true, allowAuto: true, min: 0, max: 1e6, description: "N"},
+		burst:         &numberValue{value: 1, min: 1, max: 1000, integer: true, description: "N"},
+		concurrency:   &numberValue{auto: true, allowAuto: true, min: 1, max: 256, integer: true, description: "N"},
+		retries:       &numberValue{value: 5, min: 0, max: 100, integer: true, description: "N"},
+		lookupRetries: &numberValue{value: 10, min: 1, max: 100, integer: true, description: "N"},
+		maxFailures:   &numberValue{value: 0, min: 0, max: math.MaxInt32, integer: true, description: "N"},
+		timeout:       durationValue{30 * time.Second},
+		grace:         durationValue{15 * time.Second},
 	}
 }
 
@@ -97,9 +95,10 @@ func (f *flags) addTopo(c *cobra.Command) {
 	fs.Var(f.rate, "rate", "requests per second: auto finds Topo's limit and remembers it; a number caps it (0: as fast as Topo allows)")
 	fs.Var(f.burst, "burst", "requests that may go at once above --rate")
 	fs.Var(f.concurrency, "concurrency", "requests in flight at most: auto sizes it from the rate and the latency (1 to 256)")
-	fs.Var(f.retries, "retries", "times a request is made again after a 429, a 5xx, a reset or a timeout")
+	fs.Var(f.retries, "retries", "times one write (a create, update or delete) is sent again after a 429, a 5xx, a reset or a timeout: at most N+1 sends a row")
+	fs.Var(f.lookupRetries, "lookup-retries", "times one read (a lookup, a page of Topo's list, the key check) is sent again, apart from --retries")
 	fs.Var(&f.timeout, "timeout", "limit for each request")
-	group(fs, "Pacing", "rate", "burst", "concurrency", "retries", "timeout")
+	group(fs, "Pacing", "rate", "burst", "concurrency", "retries", "lookup-retries", "timeout")
 }
 
 // addResume adds the journal's flags (commands that write to Topo).
@@ -113,96 +112,51 @@ func (f *flags) addResume(c *cobra.Command) {
 	group(fs, "Pacing", "max-failures", "grace")
 }
 
-// readOptions parses the input flags.
-func (f *flags) readOptions() (input.Options, error) {
-	enc, err := input.ParseEncoding(f.encodingText)
-	if err != nil {
-		return input.Options{}, job.Usagef("--encoding: %v", err)
+// options turns the flags into a run's options; the engine checks their
+// values.
+func (f *flags) options(cmd importer.Command, path string) (importer.Options, error) {
+	opt := importer.Options{
+		Command: cmd, Input: path, DefaultOutputs: true,
+		Read: importer.ReadOptions{
+			Encoding: f.encodingText, Delimiter: f.delimiterText, Kind: f.kind.value, Sheet: f.sheet, DefaultReason: f.reasonText,
+		},
+		Report: f.report, Failures: f.failures, Summary: f.summary, Metrics: f.metrics, HTML: f.html,
+		Journal: f.journal, State: f.state, Force: f.force, Quiet: f.quiet,
+		Topo: importer.TopoOptions{
+			BaseURL: f.baseURL, TokenFile: f.tokenFile, Rate: f.rate.value, AutoRate: f.rate.auto,
+			Burst: f.burst.Int(), Retries: f.retries.Int(), LookupRetries: f.lookupRetries.Int(),
+			Timeout: f.timeout.d, Grace: f.grace.d, MaxFailures: f.maxFailures.Int(),
+			Existing: f.existing.value, Snapshot: f.snapshot.value,
+		},
 	}
-	opt := input.Options{Encoding: enc, Map: map[input.Field]string{}}
-	if f.reasonText != "" {
-		if opt.DefaultReason, err = importer.NormalizeReason(f.reasonText); err != nil {
-			return opt, job.Usagef("--default-reason %q %v", f.reasonText, err)
-		}
+	if !f.concurrency.auto {
+		opt.Topo.Concurrency = f.concurrency.Int()
 	}
-	if opt.Kind, err = importer.ParseKind(f.kind.value); err != nil {
-		return opt, job.Usagef("--kind: %v", err)
-	}
-	if opt.Delimiter, err = parseDelimiter(f.delimiterText); err != nil {
-		return opt, err
+	if len(f.maps) > 0 {
+		opt.Read.Map = map[string]string{}
 	}
 	for _, m := range f.maps {
 		field, header, ok := strings.Cut(m, "=")
 		if !ok || strings.TrimSpace(header) == "" {
-			return opt, job.Usagef("--map %q: want field=Header Name", m)
+			return opt, importer.Usagef("--map %q: want field=Header Name", m)
 		}
-		fd, err := input.ParseField(field)
-		if err != nil {
-			return opt, job.Usagef("--map %q: %v", m, err)
-		}
-		opt.Map[fd] = header
+		opt.Read.Map[field] = header
 	}
 	return opt, nil
 }
 
-func parseDelimiter(s string) (byte, error) {
-	switch strings.ToLower(s) {
-	case "":
-		return 0, nil
-	case ",", "comma":
-		return ',', nil
-	case ";", "semicolon":
-		return ';', nil
-	case "tab", `\t`, "\t":
-		return '\t', nil
-	case "|", "pipe":
-		return '|', nil
-	}
-	return 0, job.Usagef("--delimiter %q: want comma (,), semicolon (;), tab or pipe (|)", s)
-}
-
-// config turns the flags into a job's configuration.
-func (f *flags) config(cmd job.Command, path string) (job.Config, error) {
-	cfg := job.Config{
-		Command: cmd, Input: path, Sheet: f.sheet,
-		Report: f.report, Failures: f.failures, Summary: f.summary, Metrics: f.metrics, HTML: f.html,
-		Journal: f.journal, State: f.state, Force: f.force, Quiet: f.quiet,
-		Topo: job.Topo{
-			BaseURL: f.baseURL, TokenFile: f.tokenFile, Rate: f.rate.value, AutoRate: f.rate.auto,
-			Burst: f.burst.Int(), Retries: f.retries.Int(), Timeout: f.timeout.d, Grace: f.grace.d,
-			MaxFailures: f.maxFailures.Int(),
-		},
-	}
-	if !f.concurrency.auto {
-		cfg.Topo.Concurrency = f.concurrency.Int()
-	}
-	var err error
-	if cfg.Read, err = f.readOptions(); err != nil {
-		return cfg, err
-	}
-	if cfg.Topo.Existing, err = importer.ParseExisting(f.existing.value); err != nil {
-		return cfg, err
-	}
-	for i, s := range job.SnapshotPolicies {
-		if s == f.snapshot.value {
-			cfg.Topo.Snapshot = job.Snapshot(i)
-		}
-	}
-	return cfg, nil
-}
-
-// runJob runs a configured command with the process's surroundings.
-func (e *env) runJob(cfg job.Config, f *flags) {
-	jsonLogs := f.logFormatV.value == "json"
-	e.code = job.Run(e.soft, e.hard, e.cut, cfg, job.Env{
-		Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, StdinTTY: e.stdinTTY, StderrTTY: e.stderrTTY,
-		Getenv: e.getenv, StateDir: e.stateDir, CacheDir: e.cacheDir, Log: e.logger(f.quiet, jsonLogs),
-		JSONLogs: jsonLogs, UserAgent: e.userAgent,
-	})
+// runEngine runs the options with the process's surroundings; its error
+// carries the exit code the run decided.
+func (e *env) runEngine(opt importer.Options, f *flags) error {
+	env := e.Env
+	env.JSONLogs = f.logFormatV.value == "json"
+	env.Log = e.logger(f.quiet, env.JSONLogs)
+	_, err := importer.Run(e.soft, opt, env)
+	return err
 }
 
 // sending adds what every command that talks to Topo shares.
-func sendingCommand(e *env, c *cobra.Command, f *flags, what string) {
+func sendingCommand(c *cobra.Command, f *flags, what string) {
 	f.addInput(c)
 	f.addTopo(c)
 	f.addOutputs(c, true, what)
@@ -225,12 +179,11 @@ API key is needed. 'import --dry-run' does the same.`,
   cat list.csv | topo-exclusions validate --report - - > report.csv`,
 		Args: oneFile,
 		RunE: func(_ *cobra.Command, args []string) error {
-			cfg, err := f.config(job.Validate, args[0])
+			opt, err := f.options(importer.Validate, args[0])
 			if err != nil {
 				return err
 			}
-			e.runJob(cfg, f)
-			return nil
+			return e.runEngine(opt, f)
 		},
 	}
 	f.addInput(c)
@@ -266,19 +219,18 @@ again).`,
   topo-exclusions import --dry-run list.csv         # validate only, send nothing`,
 		Args: oneFile,
 		RunE: func(_ *cobra.Command, args []string) error {
-			cmd := job.Import
+			cmd := importer.Import
 			if dryRun {
-				cmd = job.Validate
+				cmd = importer.Validate
 			}
-			cfg, err := f.config(cmd, args[0])
+			opt, err := f.options(cmd, args[0])
 			if err != nil {
 				return err
 			}
-			e.runJob(cfg, f)
-			return nil
+			return e.runEngine(opt, f)
 		},
 	}
-	sendingCommand(e, c, f, ".report.csv")
+	sendingCommand(c, f, ".report.csv")
 	enumFlag(c, f.existing, "existing", "for a person Topo already excludes for less long than the row asks: extend it, keep it (exists_shorter), or replace it with the row")
 	enumFlag(c, f.snapshot, "snapshot", "load Topo's whole list first to decide rows without a request: auto (when cheaper), always or never")
 	group(c.Flags(), "Topo", "existing", "snapshot")
@@ -306,16 +258,15 @@ not_found. Nothing is written to Topo. The key needs exclusions:read.`,
   topo-exclusions plan --remove opted-back-in.csv`,
 		Args: oneFile,
 		RunE: func(_ *cobra.Command, args []string) error {
-			cfg, err := f.config(job.Plan, args[0])
+			opt, err := f.options(importer.Plan, args[0])
 			if err != nil {
 				return err
 			}
-			cfg.Removal = removal
-			e.runJob(cfg, f)
-			return nil
+			opt.Removal = removal
+			return e.runEngine(opt, f)
 		},
 	}
-	sendingCommand(e, c, f, ".plan.csv")
+	sendingCommand(c, f, ".plan.csv")
 	enumFlag(c, f.existing, "existing", "the import policy to plan for: extend, keep or replace")
 	enumFlag(c, f.snapshot, "snapshot", "load Topo's whole list first to decide rows without a request: auto (when cheaper), always or never")
 	c.Flags().StringVar(&f.state, "state", "", "answer rows known to this cron state file without a request (only read)")
@@ -324,12 +275,4 @@ not_found. Nothing is written to Topo. The key needs exclusions:read.`,
 	group(c.Flags(), "Topo", "existing", "snapshot")
 	group(c.Flags(), "Resume", "state")
 	return c
-}
-
-func parseReason(s string) (string, error) {
-	r, err := importer.NormalizeReason(s)
-	if err != nil {
-		return "", job.Usagef("--reason %q %v", s, err)
-	}
-	return r, nil
 }

@@ -2,11 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +15,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/topo-io/topo-exclusions/importer"
 	"go.uber.org/goleak"
 )
 
@@ -107,16 +109,21 @@ func runBinary(t *testing.T, dir, stdin string, args ...string) result {
 // need the built binary (see process).
 func runBinaryEnv(t *testing.T, dir, stdin string, extra []string, args ...string) result {
 	t.Helper()
-	args = unpaced(args)
-	if dir != "" {
-		t.Chdir(dir)
-	}
-	vars := testEnv(t, extra)
 	var out, errb bytes.Buffer
-	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
-	e.soft, e.hard, e.cut = context.Background(), context.Background(), context.Background()
-	code := run(e, args)
+	code := run(inProcess(t, dir, strings.NewReader(stdin), &out, &errb, extra), unpaced(args))
 	return result{code, out.String(), errb.String()}
+}
+
+// inProcess is the surroundings of a command run in this process: dir as
+// its working directory, the test's own home and environment (plus
+// extra), and a backoff of a millisecond, so that retries cost no time.
+func inProcess(t *testing.T, dir string, stdin io.Reader, stdout, stderr io.Writer, extra []string) *env {
+	vars := testEnv(t, extra)
+	return &env{Env: importer.Env{
+		Dir: dir, Stdin: stdin, Stdout: stdout, Stderr: stderr,
+		Getenv:  func(k string) string { return vars[k] },
+		Backoff: func(int) time.Duration { return time.Millisecond },
+	}}
 }
 
 // unpaced adds --rate 0 to a command that talks to Topo and was given no

@@ -311,10 +311,11 @@ func TestImportFlagsTakeEffect(t *testing.T) {
 	os.WriteFile(in, []byte("Work E-mail|Why\nA@Example.com|unsubscribed\n"), 0o644)
 	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
 	args := []string{"import", "--map", "email=Work E-mail", "--map", "reason=Why", "--delimiter", "|",
-		"--encoding", "utf-8", "--burst", "2", "--retries", "1", "--journal", "custom.journal",
+		"--encoding", "utf-8", "--burst", "2", "--retries", "1", "--lookup-retries", "1", "--journal", "custom.journal",
 		"--report", "r.csv", "--failures", "f.csv"}
-	// A timeout shorter than every answer: the key check gives up after
-	// --retries 1, that is two attempts, and nothing is sent.
+	// A timeout shorter than every answer: the key check, a read, gives
+	// up after --lookup-retries 1, that is two attempts, and nothing is
+	// sent.
 	res := runBinaryEnv(t, dir, "", env, append(args, "--timeout", "50ms", in)...)
 	rows := reportRows(t, dir, "r.csv")
 	if res.code != 3 || rows[0][1] != "not_attempted" || !strings.Contains(rows[0][10], "timed out (after 2 attempts)") {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -255,18 +254,16 @@ func TestRemoveAsksOnATerminal(t *testing.T) {
 	srv := loaded(t, 10, topotest.Options{})
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "few.csv"), []byte("email\nperson.1@example.com\nperson.2@example.com\n"), 0o644)
-	vars := testEnv(t, []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL})
-	t.Chdir(dir)
+	extra := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
 	for _, tc := range []struct {
 		answer string
 		code   int
 		left   int
 	}{{"no\n", 2, 10}, {"\n", 2, 10}, {"yes\n", 0, 8}} {
 		var out, errb strings.Builder
-		e := &env{stdin: strings.NewReader(tc.answer), stdout: &out, stderr: &errb, stdinTTY: true, stderrTTY: true,
-			getenv: func(k string) string { return vars[k] }}
-		e.soft, e.hard, e.cut = context.Background(), context.Background(), context.Background()
-		code := run(e, []string{"remove", "--force", "few.csv"})
+		e := inProcess(t, dir, strings.NewReader(tc.answer), &out, &errb, extra)
+		e.StdinTTY, e.StderrTTY = true, true
+		code := run(e, []string{"remove", "--rate", "0", "--force", "few.csv"})
 		if code != tc.code || len(srv.Records()) != tc.left || !strings.Contains(errb.String(), "Remove the exclusions that 2 rows of few.csv name") {
 			t.Errorf("answer %q: exit %d, %d records left\n%s", tc.answer, code, len(srv.Records()), errb.String())
 		}

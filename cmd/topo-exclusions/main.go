@@ -11,31 +11,33 @@ import (
 	"syscall"
 
 	"golang.org/x/term"
+
+	"github.com/topo-io/topo-exclusions/importer"
 )
 
 func main() {
-	e := &env{
-		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
-		stdinTTY: term.IsTerminal(int(os.Stdin.Fd())), stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
-	}
+	e := &env{Env: importer.Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
+		StdinTTY: term.IsTerminal(int(os.Stdin.Fd())), StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+	}}
 	release := stops(e)
 	code := run(e, os.Args[1:])
 	release()
 	os.Exit(code)
 }
 
-// stops turns signals into the three stops a run knows. The first SIGINT
-// or SIGTERM cancels soft: finish what is in flight, record the rest. The
-// second cancels hard: stop requests at once, still complete the outputs.
-// The third cancels cut: leave the outputs partial, under names that say
-// so, and exit.
+// stops turns signals into the three stops a run knows. The first SIGINT,
+// SIGTERM or SIGHUP cancels soft: finish what is in flight, record the
+// rest. The second cancels hard: stop requests at once, still complete
+// the outputs. The third cancels cut: leave the outputs partial, under
+// names that say so, and exit.
 func stops(e *env) (release func()) {
 	sigs := make(chan os.Signal, 3)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	soft, cancelSoft := context.WithCancelCause(context.Background())
 	hard, cancelHard := context.WithCancel(context.Background())
 	cut, cancelCut := context.WithCancel(context.Background())
-	e.soft, e.hard, e.cut = soft, hard, cut
+	e.soft, e.Hard, e.Cut = soft, hard, cut
 	done := make(chan struct{})
 	go func() {
 		for n := 1; ; n++ {

@@ -11,8 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/topo-io/topo-exclusions/importer/job"
 	"github.com/topo-io/topo-exclusions/importer/topotest"
+
+	"github.com/topo-io/topo-exclusions/importer"
 )
 
 func mockServerCommand(e *env) *cobra.Command {
@@ -41,8 +42,7 @@ counts and whether any key was created twice.`,
 			if opt.Rate < 0 || math.IsNaN(opt.Rate) || math.IsInf(opt.Rate, 0) || opt.Latency < 0 || opt.Jitter < 0 {
 				return errors.New("--rate, --latency and --jitter want 0 or more")
 			}
-			e.code = serveMock(e, opt, addr, data)
-			return nil
+			return serveMock(e, opt, addr, data)
 		},
 	}
 	fs := c.Flags()
@@ -65,35 +65,40 @@ counts and whether any key was created twice.`,
 	return c
 }
 
-// serveMock runs the fake API until the first stop.
-func serveMock(e *env, opt topotest.Options, addr, data string) int {
+// serveMock runs the fake API until the first stop. Its errors have
+// been said, and carry their exit code.
+func serveMock(e *env, opt topotest.Options, addr, data string) error {
+	fail := func(code int, err error) error {
+		fmt.Fprintf(e.Stderr, "topo-exclusions: mock-server: %v\n", err)
+		return &importer.ExitError{Code: code, Err: err}
+	}
+	if data != "" && !filepath.IsAbs(data) {
+		data = filepath.Join(e.Dir, data)
+	}
 	srv := topotest.NewUnstartedServer(opt)
 	if data != "" {
 		if err := loadData(srv, data); err != nil {
-			fmt.Fprintf(e.stderr, "topo-exclusions: mock-server: %v\n", err)
-			return job.ExitUsage
+			return fail(importer.ExitUsage, err)
 		}
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "topo-exclusions: mock-server: --addr %s: %v\n", addr, err)
-		return job.ExitUsage
+		return fail(importer.ExitUsage, fmt.Errorf("--addr %s: %w", addr, err))
 	}
 	srv.Start(l)
-	fmt.Fprintf(e.stdout, "TOPO_BASE_URL=%s\nTOPO_API_KEY=%s\n", srv.URL, opt.Token)
-	fmt.Fprintf(e.stderr, "topo mock API on %s (read-only key %s, write-only key %s); Ctrl-C stops it\n",
+	fmt.Fprintf(e.Stdout, "TOPO_BASE_URL=%s\nTOPO_API_KEY=%s\n", srv.URL, opt.Token)
+	fmt.Fprintf(e.Stderr, "topo mock API on %s (read-only key %s, write-only key %s); Ctrl-C stops it\n",
 		srv.URL, opt.ReadOnlyToken, opt.WriteOnlyToken)
 	<-e.soft.Done()
 	srv.Close()
 	st := srv.Stats()
-	fmt.Fprintf(e.stderr, "mock stopped: %d requests, %d created, %d records\n", st.Requests, st.Created, st.Records)
+	fmt.Fprintf(e.Stderr, "mock stopped: %d requests, %d created, %d records\n", st.Requests, st.Created, st.Records)
 	if data != "" {
 		if err := saveData(srv, data); err != nil {
-			fmt.Fprintf(e.stderr, "topo-exclusions: mock-server: saving %s: %v\n", data, err)
-			return job.ExitStopped
+			return fail(importer.ExitStopped, fmt.Errorf("saving %s: %w", data, err))
 		}
 	}
-	return job.ExitOK
+	return nil
 }
 
 func loadData(srv *topotest.Server, path string) error {

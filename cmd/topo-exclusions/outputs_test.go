@@ -26,15 +26,14 @@ type running struct {
 // stdin, and stops the test can pull as signals would.
 func startCLI(t *testing.T, dir string, stdin io.Reader, extra []string, args ...string) *running {
 	t.Helper()
-	t.Chdir(dir)
-	vars := testEnv(t, extra)
 	soft, cancelSoft := context.WithCancelCause(context.Background())
 	hard, cancelHard := context.WithCancel(context.Background())
 	cut, cancelCut := context.WithCancel(context.Background())
 	r := &running{soft: func() { cancelSoft(context.Canceled) }, hard: cancelHard, cut: cancelCut, done: make(chan result, 1)}
 	go func() {
 		var out, errb bytes.Buffer
-		e := &env{stdin: stdin, stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }, soft: soft, hard: hard, cut: cut}
+		e := inProcess(t, dir, stdin, &out, &errb, extra)
+		e.soft, e.Hard, e.Cut = soft, hard, cut
 		code := run(e, args)
 		r.done <- result{code, out.String(), errb.String()}
 	}()

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/topo-io/topo-exclusions/importer/job"
+	"github.com/topo-io/topo-exclusions/importer"
 )
 
 func removeCommand(e *env) *cobra.Command {
@@ -30,20 +30,19 @@ lists what would go.`,
   topo-exclusions remove --dry-run test-records.csv`,
 		Args: oneFile,
 		RunE: func(_ *cobra.Command, args []string) error {
-			cmd := job.Remove
+			cmd := importer.Remove
 			if dryRun {
-				cmd = job.Plan
+				cmd = importer.Plan
 			}
-			cfg, err := f.config(cmd, args[0])
+			opt, err := f.options(cmd, args[0])
 			if err != nil {
 				return err
 			}
-			cfg.Removal, cfg.Yes = true, yes
-			e.runJob(cfg, f)
-			return nil
+			opt.Removal, opt.Yes = true, yes
+			return e.runEngine(opt, f)
 		},
 	}
-	sendingCommand(e, c, f, ".removal.csv")
+	sendingCommand(c, f, ".removal.csv")
 	f.addResume(c)
 	c.Flags().BoolVarP(&yes, "yes", "y", false, "remove without asking (needed off a terminal)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list what would go; delete nothing (the same as plan --remove)")
@@ -69,23 +68,17 @@ exactly once, even while others create records.`,
   topo-exclusions export --kind accounts --output domains.csv`,
 		Args: noArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
-			cfg, err := f.config(job.Export, "")
+			opt, err := f.options(importer.Export, "")
 			if err != nil {
 				return err
 			}
-			cfg.Export = job.ExportOptions{Output: output, JSONL: format.value == "jsonl"}
+			opt.Export = importer.ExportOptions{Output: output, JSONL: format.value == "jsonl", Reason: reason}
 			if since != "" {
-				if cfg.Export.Since, err = parseSince(since); err != nil {
+				if opt.Export.Since, err = parseSince(since); err != nil {
 					return err
 				}
 			}
-			if reason != "" {
-				if cfg.Export.Reason, err = parseReason(reason); err != nil {
-					return err
-				}
-			}
-			e.runJob(cfg, f)
-			return nil
+			return e.runEngine(opt, f)
 		},
 	}
 	f.kind = newEnum("contacts", "contacts", "accounts")
@@ -108,7 +101,7 @@ func parseSince(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return t, job.Usagef("--since %q: want a date (2026-11-01) or an RFC 3339 time", s)
+		return t, importer.Usagef("--since %q: want a date (2026-11-01) or an RFC 3339 time", s)
 	}
 	return t, nil
 }

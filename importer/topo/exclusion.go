@@ -1,9 +1,7 @@
 package topo
 
 import (
-	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -28,13 +26,6 @@ func (k Kind) String() string {
 		return "accounts"
 	}
 	return "auto"
-}
-
-func (k Kind) path() string {
-	if k == Accounts {
-		return "/v1/account-exclusions"
-	}
-	return "/v1/contact-exclusions"
 }
 
 // Key is one identifying value of an exclusion, named as the list
@@ -117,47 +108,6 @@ type Page struct {
 	TotalCount int         `json:"total_count"`
 	TotalPages int         `json:"total_pages"`
 	HasMore    bool        `json:"has_more"`
-}
-
-// Query is the list endpoint's parameters. Zero values are left out.
-type Query struct {
-	Page, Size    int
-	SortBy        string // created_at, updated_at, email, reason
-	Desc          bool
-	Key           Key // an exact filter
-	Reason        string
-	CreatedBefore time.Time
-	CreatedAfter  time.Time
-}
-
-func (q Query) values() url.Values {
-	v := url.Values{}
-	if q.Page > 0 {
-		v.Set("page", strconv.Itoa(q.Page))
-	}
-	if q.Size > 0 {
-		v.Set("size", strconv.Itoa(q.Size))
-	}
-	if q.SortBy != "" {
-		v.Set("sort_by", q.SortBy)
-		v.Set("sort_order", "asc")
-		if q.Desc {
-			v.Set("sort_order", "desc")
-		}
-	}
-	if q.Key.Name != "" {
-		v.Set(q.Key.Name, q.Key.Value)
-	}
-	if q.Reason != "" {
-		v.Set("reason", q.Reason)
-	}
-	if !q.CreatedBefore.IsZero() {
-		v.Set("created_at_before", q.CreatedBefore.UTC().Format(time.RFC3339Nano))
-	}
-	if !q.CreatedAfter.IsZero() {
-		v.Set("created_at_after", q.CreatedAfter.UTC().Format(time.RFC3339Nano))
-	}
-	return v
 }
 
 // ParseUntil reads an until value: nil (permanent) for null or empty.

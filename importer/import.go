@@ -1,0 +1,50 @@
+package importer
+
+import (
+	"context"
+	"sync"
+
+	"github.com/topo-io/topo-exclusions/importer/internal/settle"
+)
+
+// importRunner makes Topo hold every valid row.
+type importRunner struct{}
+
+func (importRunner) setup(ctx context.Context, s *session) error {
+	if err := s.connect(); err != nil {
+		return err
+	}
+	if err := s.openList(true); err != nil {
+		return err
+	}
+	s.list.total = s.list.count(s.dec.read)
+	if err := s.openLedger(s.link.client.BaseURL()); err != nil {
+		return err
+	}
+	if err := s.checkKey(ctx, s.list.reader.Info().Kind); err != nil {
+		return err
+	}
+	if a := s.link.access; !a.Read && !a.NoList && s.link.stopped == nil {
+		s.log.Info("the key cannot read exclusions: after an unanswered attempt, rows are sent again and a 409 settles them")
+	}
+	return s.openRowOutputs()
+}
+
+func (importRunner) body(ctx, hard context.Context, s *session) error {
+	remote := s.remote()
+	idx, err := s.snapshot(ctx, remote)
+	if err != nil && s.link.stopped == nil {
+		s.link.stopped = err // interrupted while reading it: record every row
+	}
+	if idx != nil {
+		defer idx.Free()
+		remote.Snapshot = idx
+	}
+	var once sync.Once
+	c := &settle.Creator{Remote: remote, Existing: s.dec.existing, OnBlind: func() {
+		once.Do(func() {
+			s.warn("the key cannot read exclusions: existing records cannot be compared with the rows, so rows Topo already holds are reported exists however long they last")
+		})
+	}}
+	return s.pass(ctx, hard, c, "importing")
+}

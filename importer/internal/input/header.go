@@ -1,0 +1,165 @@
+package input
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/topo-io/topo-exclusions/importer/rows"
+	"github.com/topo-io/topo-exclusions/importer/topo"
+)
+
+// Field is one of the exclusion columns a list may have.
+type Field int
+
+// The exclusion columns, in the order of the dashboard's CSV, then the
+// account's domain and a record's id (an export's, a report's).
+const (
+	FieldEmail Field = iota
+	FieldLinkedInURL
+	FieldReason
+	FieldMessage
+	FieldUntil
+	FieldDomain
+	FieldID
+	FieldMaybeSent
+	numFields
+)
+
+// FieldNames are the canonical column names, as the dashboard's CSV and the
+// failures file write them.
+var FieldNames = [numFields]string{"email", "linkedin_url", "reason", "message", "until", "domain", "id", "maybe_sent"}
+
+func (f Field) String() string { return FieldNames[f] }
+
+// ParseField accepts a canonical column name, or any header that would
+// match it (so "LinkedIn URL" names linkedin_url).
+func ParseField(s string) (Field, error) {
+	if f, ok := aliases[headerKey(s)]; ok {
+		return f, nil
+	}
+	return 0, fmt.Errorf("unknown field %q (want one of %s)", s, strings.Join(FieldNames[:], ", "))
+}
+
+// aliases maps header keys (see headerKey) to the field they name.
+var aliases = map[string]Field{
+	"email": FieldEmail, "emailaddress": FieldEmail, "mail": FieldEmail,
+	"linkedinurl": FieldLinkedInURL, "linkedin": FieldLinkedInURL,
+	"linkedinprofile": FieldLinkedInURL, "linkedinprofileurl": FieldLinkedInURL,
+	"linkedinlink": FieldLinkedInURL,
+	"reason":       FieldReason, "exclusionreason": FieldReason,
+	"message": FieldMessage, "note": FieldMessage, "notes": FieldMessage,
+	"comment": FieldMessage, "comments": FieldMessage,
+	"until": FieldUntil, "expires": FieldUntil, "expiry": FieldUntil,
+	"expiration": FieldUntil, "expiresat": FieldUntil, "expirydate": FieldUntil,
+	"expirationdate": FieldUntil, "validuntil": FieldUntil, "excludeuntil": FieldUntil,
+	"domain": FieldDomain, "companydomain": FieldDomain, "accountdomain": FieldDomain,
+	"website": FieldDomain, "websiteurl": FieldDomain, "companywebsite": FieldDomain,
+	"id": FieldID, "exclusionid": FieldID,
+	"maybesent": FieldMaybeSent,
+}
+
+// ownColumns are the other columns this tool's reports, failures files
+// and exports write: reading one of those files back ignores them without
+// a warning.
+var ownColumns = map[string]bool{
+	"row": true, "status": true, "error": true, "httpstatus": true, "errortype": true,
+	"requestid": true, "attempts": true, "previousreason": true, "previousuntil": true,
+	"createdat": true, "updatedat": true,
+}
+
+// headerKey folds a header for matching: case, spaces, '_', '-', '.' and
+// parentheses do
+// not count ("note(s)" is "notes"), nor does a BOM or a formula guard left by a spreadsheet.
+func headerKey(h string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(rows.Unguard(h)) {
+		switch r {
+		case ' ', '_', '-', '.', '(', ')', '\t', '\ufeff', '\u200b', '\u00a0':
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// columns says where each field sits in a record.
+type columns struct {
+	index   [numFields]int // -1 when the file has no such column
+	width   int
+	unknown []string // headers no field claims
+}
+
+func (c columns) has(f Field) bool { return c.index[f] >= 0 }
+
+// mapHeader finds the fields in a header row. explicit (from --map) wins
+// over matching by name. It fails when two headers claim one field, when a
+// --map header is not there, or when the kind's key columns are missing;
+// it settles KindAuto into contacts or accounts.
+func mapHeader(header []string, explicit map[Field]string, kind *topo.Kind, removal bool) (columns, error) {
+	c := columns{width: len(header)}
+	for i := range c.index {
+		c.index[i] = -1
+	}
+	claimed := make([]bool, len(header))
+	for f, name := range explicit {
+		i := slices.IndexFunc(header, func(h string) bool { return strings.TrimSpace(rows.Unguard(h)) == strings.TrimSpace(name) })
+		if i < 0 {
+			i = slices.IndexFunc(header, func(h string) bool { return headerKey(h) == headerKey(name) })
+		}
+		if i < 0 {
+			return c, fmt.Errorf("--map %s=%q: no such column (the header has %s)", f, name, quoteList(header))
+		}
+		c.index[f], claimed[i] = i, true
+	}
+	for i, h := range header {
+		if claimed[i] {
+			continue
+		}
+		f, ok := aliases[headerKey(h)]
+		if !ok || explicit[f] != "" {
+			if strings.TrimSpace(h) != "" && !ownColumns[headerKey(h)] {
+				c.unknown = append(c.unknown, strings.TrimSpace(h))
+			}
+			continue
+		}
+		if j := c.index[f]; j >= 0 {
+			return c, fmt.Errorf("columns %q and %q both look like %s: choose one with --map %s=%q", header[j], h, f, f, h)
+		}
+		c.index[f] = i
+	}
+	contacts := c.has(FieldEmail) || c.has(FieldLinkedInURL)
+	if *kind == topo.KindAuto {
+		*kind = topo.Contacts
+		if !contacts && c.has(FieldDomain) {
+			*kind = topo.Accounts
+		}
+	}
+	switch {
+	case removal && c.has(FieldID):
+	case *kind == topo.Accounts && !c.has(FieldDomain):
+		return c, fmt.Errorf("no domain column for account exclusions (the header has %s): name one with --map domain=\"Column Name\"", quoteList(header))
+	case *kind == topo.Contacts && !contacts:
+		return c, fmt.Errorf("no email or linkedin_url column (the header has %s): name one with --map email=\"Column Name\"", quoteList(header))
+	}
+	// The other kind's key columns are not read: say so.
+	drop := []Field{FieldDomain}
+	if *kind == topo.Accounts {
+		drop = []Field{FieldEmail, FieldLinkedInURL}
+	}
+	for _, f := range drop {
+		if i := c.index[f]; i >= 0 {
+			c.unknown = append(c.unknown, strings.TrimSpace(header[i]))
+			c.index[f] = -1
+		}
+	}
+	return c, nil
+}
+
+func quoteList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}

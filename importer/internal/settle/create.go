@@ -1,0 +1,236 @@
+package settle
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/topo-io/topo-exclusions/importer/internal/api"
+	"github.com/topo-io/topo-exclusions/importer/internal/pipeline"
+	"github.com/topo-io/topo-exclusions/importer/rows"
+	"github.com/topo-io/topo-exclusions/importer/topo"
+)
+
+// Creator is import's action: it makes Topo hold each row, as long as
+// the row asks, and reports only what Topo's answers prove.
+//
+//   - created: this run's create got a 201 whose body is the row's record,
+//     or, after this run's unanswered attempt, a lookup found a record
+//     created after that attempt was sent (Topo's clock, corrected by
+//     what its answers tell of it);
+//   - exists: a record covering the row was there already;
+//   - extended / updated / exists_shorter: per Existing, for a record that
+//     ends sooner than the row asks (or differs from it).
+//
+// After an attempt that may have taken effect it looks before sending
+// again, when the key can read; otherwise Topo's 409 settles a repeat.
+type Creator struct {
+	Remote
+	Existing Existing
+	// OnBlind is told, once, that existing records cannot be compared
+	// (the key cannot read): such rows are exists, as a 409 says.
+	OnBlind func()
+}
+
+// Local settles a row the snapshot decides. A row an earlier run may
+// have sent is not one: whether that run created its record is for a
+// lookup to tell.
+func (c *Creator) Local(job pipeline.Job) (rows.Outcome, bool) {
+	held, _ := c.held(job.Row)
+	if held == nil || job.Prior.MaybeSent {
+		return rows.Outcome{}, false
+	}
+	d := Reconcile(job.Row, *held, c.Existing, false)
+	if d.Change != nil {
+		return rows.Outcome{}, false
+	}
+	return decided(rows.Outcome{Row: job.Row}, *held, d), true
+}
+
+// Ahead journals the row's create (or, when the snapshot says the record
+// must change, its update) before it is handed over.
+func (c *Creator) Ahead(job pipeline.Job) (pipeline.Intent, bool) {
+	if held, _ := c.held(job.Row); held != nil {
+		return pipeline.Intent{Op: api.OpUpdate, ID: held.ID, Previous: held.previous()}, true
+	}
+	return pipeline.Intent{Op: api.OpCreate}, true
+}
+
+// Act settles one row.
+func (c *Creator) Act(ctx, inflight context.Context, job pipeline.Job, w *pipeline.Writes) (rows.Outcome, error) {
+	out := rows.Outcome{Row: job.Row}
+	if held, _ := c.held(job.Row); held != nil && !job.Prior.MaybeSent {
+		return c.reconcile(ctx, inflight, out, *held, w)
+	}
+	// since is when the first write that may have created the record went
+	// out: a record created at or after it is this run's. A snapshot that
+	// holds nothing of the row proves nothing of a write that may have
+	// happened after it was read.
+	var since time.Time
+	maybe := job.Prior.MaybeSent
+	if maybe {
+		since = job.Prior.At
+	}
+	// One budget for the row: at most Retries+1 POSTs, however they are
+	// spread between the lookups that an unanswered attempt calls for.
+	sends, posted := c.Retrier.Budget(api.OpCreate), 0
+	var last api.Result
+	for round := 0; ; round++ {
+		if maybe && c.canLook() {
+			// Sending blind could create the record twice.
+			recs, stop, err := c.look(ctx, inflight, &out, false, true, "could not look up whether an earlier attempt created it")
+			if stop {
+				return out, err
+			}
+			if len(recs) > 0 {
+				return c.found(ctx, inflight, out, best(recs, job.Row), since, job.Prior, w)
+			}
+			// Topo holds nothing of it: no attempt took effect.
+			maybe, last.Uncertain = false, false
+		}
+		if posted >= sends {
+			last.Attempts = posted
+			return failed(out, last, maybe), nil
+		}
+		if err := w.Intend(pipeline.Intent{Row: job.Row.Num, Op: api.OpCreate}); err != nil {
+			return interrupted(out, maybe), err
+		}
+		call := c.createCall(job.Row)
+		call.Repeat, call.Attempts = round > 0, sends-posted
+		res := c.Retrier.Do(ctx, inflight, call)
+		last = res
+		out.Attempts += res.Attempts
+		posted += res.Attempts
+		if res.Uncertain && since.IsZero() {
+			since = res.FirstSent
+		}
+		switch {
+		case res.Interrupted:
+			return interrupted(out, maybe || res.Uncertain), nil
+		case res.Verdict == api.Done && res.Answer.Status == http.StatusCreated:
+			rec := res.Answer.Record
+			c.API.Clock().ObserveStamp(rec.CreatedAt, res.Answer.Sent, res.Answer.Received)
+			out.Status, out.ID, out.HTTPStatus = rows.StatusCreated, rec.ID, res.Answer.Status
+			return out, nil
+		case res.Verdict == api.Done: // 409: the key is taken
+			return c.conflict(ctx, inflight, out, res, since, maybe || res.Uncertain, w)
+		case res.Verdict == api.Fatal:
+			return failed(out, res, maybe), fatal(res, "exclusions:write")
+		case res.Verdict == api.Ambiguous:
+			// Looked up on the next round; a key that cannot read sends
+			// again, and a 409 settles it if the first took effect.
+			maybe = true
+		default: // permanent, redirect, or the sends ran out
+			res.Attempts = posted
+			return failed(out, res, maybe), nil
+		}
+	}
+}
+
+// createCall is one create, accepted only when the 201's body is an
+// exclusion with a Topo id and the row's key: any other 2xx is ambiguous.
+func (c *Creator) createCall(row rows.Row) api.Call {
+	draft := topo.Draft{
+		Email: topo.Nullable(row.Norm.Email), LinkedInURL: topo.Nullable(row.Norm.LinkedInURL),
+		Domain: topo.Nullable(row.Norm.Domain), Reason: row.Norm.Reason,
+		Message: topo.Nullable(row.Norm.Message), Until: topo.Nullable(row.Norm.Until),
+	}
+	return api.Call{
+		Op:   api.OpCreate,
+		Send: func(ctx context.Context) api.Answer { return c.API.Create(ctx, c.Kind, draft) },
+		Accept: func(a api.Answer) bool {
+			return a.Status == http.StatusCreated && a.Record != nil && topo.IsUUID(a.Record.ID) && HeldOf(*a.Record, row).Mismatch == ""
+		},
+	}
+}
+
+// conflict settles a 409: Topo holds the key. The record is looked up to
+// learn whether it covers the row and, after an unanswered attempt of
+// this run, whether this run created it.
+func (c *Creator) conflict(ctx, inflight context.Context, out rows.Outcome, res api.Result, since time.Time, maybe bool, w *pipeline.Writes) (rows.Outcome, error) {
+	out.HTTPStatus = res.Answer.Status
+	if !c.canLook() {
+		if c.OnBlind != nil {
+			c.OnBlind()
+		}
+		out.Status, out.ID = rows.StatusExists, res.Answer.Problem.ID
+		out.Note = "Topo already holds it (409); the key cannot read, so how long it lasts was not compared"
+		if maybe {
+			out.Note = "Topo holds it (409), perhaps from this run's unanswered attempt; the key cannot read, so neither that nor how long it lasts is known"
+		}
+		return out, nil
+	}
+	recs, stop, err := c.look(ctx, inflight, &out, false, maybe, "Topo answered 409 but the record could not be looked up")
+	if stop {
+		return out, err
+	}
+	if len(recs) == 0 {
+		out = failed(out, res, true)
+		out.Err = "Topo answered 409, but no record holds the row's keys"
+		return out, nil
+	}
+	if !maybe {
+		since = time.Time{}
+	}
+	return c.found(ctx, inflight, out, best(recs, out.Row), since, pipeline.Prior{}, w)
+}
+
+// found settles a row Topo holds as held: created, when this run's
+// attempt since then made the record; extended or updated, when this
+// run's journaled update (before a crash) made it what the row asks;
+// otherwise per Existing.
+func (c *Creator) found(ctx, inflight context.Context, out rows.Outcome, held Held, since time.Time, prior pipeline.Prior, w *pipeline.Writes) (rows.Outcome, error) {
+	switch {
+	case held.Mismatch != "":
+	case !since.IsZero() && c.API.Clock().CreatedSince(held.CreatedAt, since):
+		out.Status, out.ID = rows.StatusCreated, held.ID
+		return out, nil
+	case prior.Op == api.OpUpdate && prior.ID == held.ID && prior.Previous != nil && sameAs(out.Row, held, mustUntil(out.Row)):
+		out.Status, out.ID, out.Previous = rows.StatusExtended, held.ID, prior.Previous
+		if c.Existing == ExistingReplace {
+			out.Status = rows.StatusUpdated
+		}
+		return out, nil
+	}
+	return c.reconcile(ctx, inflight, out, held, w)
+}
+
+// reconcile leaves, extends or updates a record that Topo holds for the row.
+func (c *Creator) reconcile(ctx, inflight context.Context, out rows.Outcome, held Held, w *pipeline.Writes) (rows.Outcome, error) {
+	d := Reconcile(out.Row, held, c.Existing, false)
+	if d.Change == nil {
+		return decided(out, held, d), nil
+	}
+	if err := w.Intend(pipeline.Intent{Row: out.Row.Num, Op: api.OpUpdate, ID: held.ID, Previous: held.previous()}); err != nil {
+		return interrupted(out, false), err
+	}
+	ch := *d.Change
+	res := c.Retrier.Do(ctx, inflight, api.Call{
+		Op:   api.OpUpdate,
+		Send: func(ctx context.Context) api.Answer { return c.API.Update(ctx, c.Kind, held.ID, ch) },
+		Accept: func(a api.Answer) bool {
+			return a.Record != nil && a.Record.ID == held.ID
+		},
+	})
+	out.Attempts += res.Attempts
+	out.ID, out.HTTPStatus = held.ID, res.Answer.Status
+	switch {
+	case res.Interrupted:
+		return interrupted(out, res.Uncertain), nil
+	case res.Verdict == api.Fatal:
+		return failed(out, res, res.Uncertain), fatal(res, "exclusions:write")
+	case !res.Settled():
+		return failed(out, res, res.Uncertain), nil
+	}
+	rec := res.Answer.Record
+	if got := HeldOf(*rec, out.Row); !sameAs(out.Row, got, mustUntil(out.Row)) {
+		out.Status = rows.StatusFailed
+		out.Err = fmt.Sprintf("Topo answered %d to the update but holds reason %s until %s",
+			res.Answer.Status, rec.Reason, orPermanent(topo.Str(rec.Until)))
+		return out, nil
+	}
+	c.API.Clock().ObserveStamp(rec.UpdatedAt, res.Answer.Sent, res.Answer.Received)
+	out.Status, out.Previous = d.Then, held.previous()
+	return out, nil
+}

@@ -1,0 +1,194 @@
+package importer
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/topo-io/topo-exclusions/importer/internal/api"
+	"github.com/topo-io/topo-exclusions/importer/internal/input"
+	"github.com/topo-io/topo-exclusions/importer/internal/settle"
+	"github.com/topo-io/topo-exclusions/importer/rows"
+)
+
+// sends says whether the command talks to Topo.
+func (c Command) sends() bool { return c != Validate }
+
+// writes says whether the command changes what Topo holds.
+func (c Command) writes() bool { return c == Import || c == Remove }
+
+// name is the command as the summary names it.
+func (o *Options) name() string {
+	if o.Command == Plan && o.Removal {
+		return "plan --remove"
+	}
+	return o.Command.String()
+}
+
+// ExistingPolicies are the values of TopoOptions.Existing, the default
+// first; SnapshotPolicies those of TopoOptions.Snapshot.
+var (
+	ExistingPolicies = settle.ExistingPolicies
+	SnapshotPolicies = []string{"auto", "always", "never"}
+)
+
+// snapshotPolicy is when to read Topo's whole list first.
+type snapshotPolicy int
+
+const (
+	snapshotAuto snapshotPolicy = iota
+	snapshotAlways
+	snapshotNever
+)
+
+func (s snapshotPolicy) String() string { return SnapshotPolicies[s] }
+
+// decisions are the options that change what is decided, parsed.
+type decisions struct {
+	read     input.Options
+	existing settle.Existing
+	snapshot snapshotPolicy
+	// reason is export's filter, as Topo spells it.
+	reason string
+}
+
+// parse checks the options' values, each error naming its flag.
+func (o *Options) parse() (decisions, error) {
+	var d decisions
+	var err error
+	if d.read, err = o.Read.parse(); err != nil {
+		return d, err
+	}
+	d.read.Removal = o.Removal
+	if o.Topo.Existing != "" {
+		if d.existing, err = settle.ParseExisting(o.Topo.Existing); err != nil {
+			return d, Usagef("--existing: %v", err)
+		}
+	}
+	if o.Topo.Snapshot != "" {
+		i := slices.Index(SnapshotPolicies, strings.ToLower(strings.TrimSpace(o.Topo.Snapshot)))
+		if i < 0 {
+			return d, Usagef("--snapshot %q: want auto, always or never", o.Topo.Snapshot)
+		}
+		d.snapshot = snapshotPolicy(i)
+	}
+	if o.Export.Reason != "" {
+		if d.reason, err = ParseReason("--reason", o.Export.Reason); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// parse reads the input options.
+func (r ReadOptions) parse() (input.Options, error) {
+	enc, err := input.ParseEncoding(r.Encoding)
+	if err != nil {
+		return input.Options{}, Usagef("--encoding: %v", err)
+	}
+	opt := input.Options{Encoding: enc, Map: map[input.Field]string{}}
+	if r.DefaultReason != "" {
+		if opt.DefaultReason, err = rows.NormalizeReason(r.DefaultReason); err != nil {
+			return opt, Usagef("--default-reason %q %v", r.DefaultReason, err)
+		}
+	}
+	if opt.Kind, err = rows.ParseKind(r.Kind); err != nil {
+		return opt, Usagef("--kind: %v", err)
+	}
+	if opt.Delimiter, err = ParseDelimiter(r.Delimiter); err != nil {
+		return opt, err
+	}
+	for field, header := range r.Map {
+		if strings.TrimSpace(header) == "" {
+			return opt, Usagef("--map %s=: want field=Header Name", field)
+		}
+		f, err := input.ParseField(field)
+		if err != nil {
+			return opt, Usagef("--map %s=%s: %v", field, header, err)
+		}
+		opt.Map[f] = header
+	}
+	return opt, nil
+}
+
+// ParseDelimiter reads --delimiter: comma, semicolon, tab or pipe, by
+// name or as the character; "" is 0 (sniffed).
+func ParseDelimiter(s string) (byte, error) {
+	switch strings.ToLower(s) {
+	case "":
+		return 0, nil
+	case ",", "comma":
+		return ',', nil
+	case ";", "semicolon":
+		return ';', nil
+	case "tab", `\t`, "\t":
+		return '\t', nil
+	case "|", "pipe":
+		return '|', nil
+	}
+	return 0, Usagef("--delimiter %q: want comma (,), semicolon (;), tab or pipe (|)", s)
+}
+
+// ParseReason reads a reason as a person writes it ("unsubscribed",
+// "Exclude from CRM") into Topo's enum; flag names the option, for the
+// error.
+func ParseReason(flag, s string) (string, error) {
+	r, err := rows.NormalizeReason(s)
+	if err != nil {
+		return "", Usagef("%s %q %v", flag, s, err)
+	}
+	return r, nil
+}
+
+// settings are what the run was asked to do, for the summary and the run
+// page: parsed values, never the key.
+func (o *Options) settings() map[string]string {
+	m := map[string]string{"command": o.name(), "input": displayInput(o.Input)}
+	if o.Command.sends() {
+		t := o.Topo
+		rate := fmt.Sprint(t.Rate)
+		if t.AutoRate {
+			rate = "auto"
+			if t.Rate > 0 {
+				rate = fmt.Sprintf("auto (at most %v)", t.Rate)
+			}
+		}
+		conc := fmt.Sprint(t.Concurrency)
+		if t.Concurrency == 0 {
+			conc = "auto"
+		}
+		m["base_url"], m["rate"], m["burst"], m["concurrency"] = api.RedactURL(o.baseURL()), rate, fmt.Sprint(t.Burst), conc
+		m["retries"], m["lookup_retries"], m["timeout"] = fmt.Sprint(t.Retries), fmt.Sprint(t.LookupRetries), t.Timeout.String()
+		m["existing"], m["snapshot"] = orDefault(t.Existing, ExistingPolicies[0]), orDefault(t.Snapshot, SnapshotPolicies[0])
+	}
+	if o.Read.DefaultReason != "" {
+		m["default_reason"] = o.Read.DefaultReason
+	}
+	return m
+}
+
+// baseURL is Topo's, by default production.
+func (o *Options) baseURL() string { return orDefault(o.Topo.BaseURL, api.DefaultBaseURL) }
+
+// fingerprintSettings is the canonical text of the settings that change
+// what is read and sent, as parsed and as detected in the input (info):
+// two spellings of one setting, or a setting given and the same one
+// sniffed, are one fingerprint.
+func fingerprintSettings(d decisions, removal bool, info input.Info) string {
+	var maps []string
+	for f, h := range d.read.Map {
+		maps = append(maps, fmt.Sprintf("%s=%s", f, h))
+	}
+	slices.Sort(maps)
+	return strings.Join([]string{
+		string(info.Encoding), fmt.Sprint(info.Delimiter), info.Sheet, info.Kind.String(), d.read.DefaultReason,
+		strings.Join(maps, "\x00"), d.existing.String(), fmt.Sprint(removal),
+	}, "\x1f")
+}
+
+func displayInput(path string) string {
+	if path == "-" {
+		return "standard input"
+	}
+	return path
+}

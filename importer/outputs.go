@@ -1,0 +1,138 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/google/renameio/v2"
+)
+
+// errCut is what writing meets once the outputs were cut short.
+var errCut = errors.New("the outputs were cut short")
+
+// outputs are the files a run writes as it goes (the report and the
+// failures file, or an export). Each is written to a new file beside its
+// final name and renamed into place only when complete (a symbolic link
+// there is replaced, its target untouched); a run cut short leaves them
+// under names that say so.
+type outputs struct {
+	mu    sync.Mutex
+	files []*output
+	// flush writes out what the writers on top of the files buffer.
+	flush func() error
+	cut   bool
+}
+
+// output is one file being written, or standard output.
+type output struct {
+	flag, path, shown string
+	pending           *renameio.PendingFile // nil for standard output
+	w                 io.Writer
+}
+
+// createOutput starts the file that will become path ("-": stdout; "":
+// none, for a Go program that did not ask for it).
+func createOutput(flag, path, shown string, stdout io.Writer) (*output, error) {
+	switch path {
+	case "-":
+		return &output{flag: flag, path: path, shown: shown, w: stdout}, nil
+	case "":
+		return &output{flag: flag, w: io.Discard}, nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, Usagef("%s %s is a folder, not a file", flag, shown)
+	}
+	pf, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithPermissions(0o666))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", flag, shown, err)
+	}
+	return &output{flag: flag, path: path, shown: shown, pending: pf, w: pf}, nil
+}
+
+// do runs write with the outputs held, unless they were cut short.
+func (o *outputs) do(write func() error) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.cut {
+		return errCut
+	}
+	return write()
+}
+
+// finish flushes the files and renames them into place.
+func (o *outputs) finish() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.flush(); err != nil {
+		return err
+	}
+	for _, f := range o.files {
+		if f.pending == nil {
+			continue
+		}
+		if err := f.pending.CloseAtomicallyReplace(); err != nil {
+			return fmt.Errorf("%s %s: %w", f.flag, f.shown, err)
+		}
+		f.pending = nil
+	}
+	return nil
+}
+
+// abandon ends outputs that cannot be completed: what they hold is
+// flushed and renamed to a .partial name, never the final one. It returns
+// the partial names, and is safe to call while rows are being recorded.
+func (o *outputs) abandon() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.cut = true
+	_ = o.flush()
+	var names []string
+	for _, f := range o.files {
+		if f.pending == nil {
+			continue
+		}
+		name := partialName(f.path)
+		_ = f.pending.Sync()
+		if err := f.pending.File.Close(); err == nil && os.Rename(f.pending.Name(), name) == nil {
+			names = append(names, partialName(f.shown))
+		} else {
+			_ = f.pending.Cleanup()
+		}
+		f.pending = nil
+	}
+	return names
+}
+
+// discard removes files not yet renamed into place: a run that stopped
+// before it read any row leaves nothing behind.
+func (o *outputs) discard() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, f := range o.files {
+		if f.pending != nil {
+			_ = f.pending.Cleanup()
+			f.pending = nil
+		}
+	}
+}
+
+// writeAtomically writes a whole small file (summary, metrics, run page)
+// through a new file and a rename, or to standard output for "-".
+func writeAtomically(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "-" {
+		return write(stdout)
+	}
+	pf, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithPermissions(0o666))
+	if err != nil {
+		return err
+	}
+	defer pf.Cleanup()
+	if err := write(pf); err != nil {
+		return err
+	}
+	return pf.CloseAtomicallyReplace()
+}

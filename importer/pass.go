@@ -1,0 +1,73 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/topo-io/topo-exclusions/importer/internal/ledger"
+	"github.com/topo-io/topo-exclusions/importer/internal/pipeline"
+	"github.com/topo-io/topo-exclusions/importer/internal/settle"
+	"github.com/topo-io/topo-exclusions/report"
+)
+
+// remote is the Topo the actions talk to, as the key check found it.
+func (s *session) remote() settle.Remote {
+	return settle.Remote{API: s.link.client, Retrier: s.link.retrier, Kind: s.list.reader.Info().Kind, Access: s.link.access, Now: s.env.Now}
+}
+
+// pass sends every row of the list through the pipeline with action,
+// progress shown: what plan, import and remove share.
+func (s *session) pass(ctx, hard context.Context, action pipeline.Action, what string) error {
+	l := s.link
+	p := &pipeline.Pass{
+		Rows: s.list.reader, Action: action, Recorder: s.rows, Workers: l.workers,
+		MaxFailures: s.opts.Topo.MaxFailures, Grace: s.opts.Topo.Grace, Stopped: l.stopped, Now: s.env.Now,
+	}
+	if s.ledger != nil {
+		p.Ledger = s.ledger.Journal
+		if s.ledger.State != nil {
+			p.Known = s.ledger.State
+		}
+	} else if s.paths.state != "" {
+		st, err := ledger.ReadState(s.paths.state)
+		if err != nil {
+			return fmt.Errorf("state %s: %w", s.paths.show(s.paths.state), err)
+		}
+		p.Known = st
+	}
+	if s.opts.Topo.Concurrency <= 0 {
+		sizing, stop := context.WithCancel(hard)
+		defer stop()
+		go l.sizePool(sizing, s)
+	}
+	err := s.withProgress(ctx, s.list.total, what, func(report.Progress) error { return p.Run(ctx, hard) })
+	l.remember(s)
+	return err
+}
+
+// withProgress runs f with a progress display, and says when a signal
+// asks the run to stop.
+func (s *session) withProgress(ctx context.Context, total int, what string, f func(report.Progress) error) error {
+	progress := s.newProgress(total, what)
+	if s.rows != nil {
+		s.rows.show(progress)
+	}
+	stopNotice := context.AfterFunc(ctx, func() {
+		s.log.Warn(fmt.Sprintf("interrupted: finishing the requests in flight (up to %s), then recording the rest as not_attempted; interrupt again to stop at once", s.opts.Topo.Grace))
+	})
+	err := f(progress)
+	stopNotice()
+	progress.Finish()
+	return err
+}
+
+// newProgress decides, once, how progress is shown: a bar when standard
+// error is a terminal, a log line every 10 seconds otherwise.
+func (s *session) newProgress(total int, what string) report.Progress {
+	bar := s.opts.Progress == "bar" || s.opts.Progress == "" && s.env.StderrTTY && !s.env.JSONLogs
+	if bar && !s.opts.Quiet {
+		return report.NewBar(s.env.Stderr, total, what)
+	}
+	return report.NewTicker(s.log, total, 10*time.Second, s.env.Now)
+}

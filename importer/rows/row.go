@@ -1,0 +1,177 @@
+package rows
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/topo-io/topo-exclusions/importer/topo"
+)
+
+// Fields are the columns of an exclusion, as text: a contact exclusion
+// has an email and/or a LinkedIn URL, an account exclusion a domain. ID is
+// a record's id, when the list names one (an export, a report).
+type Fields struct {
+	ID          string
+	Email       string
+	LinkedInURL string
+	Domain      string
+	Reason      string
+	Message     string
+	Until       string
+}
+
+// ParseKind reads --kind: auto, contacts or accounts.
+func ParseKind(s string) (topo.Kind, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto":
+		return topo.KindAuto, nil
+	case "contacts", "contact":
+		return topo.Contacts, nil
+	case "accounts", "account":
+		return topo.Accounts, nil
+	}
+	return 0, fmt.Errorf("unknown kind %q (want auto, contacts or accounts)", s)
+}
+
+// Status is what became of a row. Validation gives valid, invalid and
+// duplicate; the others are Topo's answers (or the lack of one).
+type Status string
+
+// The statuses a row can end with, as written in the report.
+const (
+	StatusValid     Status = "valid"
+	StatusInvalid   Status = "invalid"
+	StatusDuplicate Status = "duplicate"
+
+	// StatusCreated: this run's create was answered 201 with the record,
+	// or a lookup after this run's unanswered attempt found a record
+	// created after that attempt was sent.
+	StatusCreated Status = "created"
+	// StatusExists: Topo already held an exclusion that covers the row
+	// (as long as it asks, or longer).
+	StatusExists Status = "exists"
+	// StatusExtended: Topo held the person for less long than the row
+	// asks; this run extended the record (--existing extend).
+	StatusExtended Status = "extended"
+	// StatusUpdated: this run made the record equal to the row
+	// (--existing replace).
+	StatusUpdated Status = "updated"
+	// StatusExistsShorter: Topo holds the person, but for less long than
+	// the row asks, and --existing keep left it so: needs action.
+	StatusExistsShorter Status = "exists_shorter"
+	// StatusRemoved: this run deleted the record (remove).
+	StatusRemoved Status = "removed"
+	// StatusNotFound: Topo holds no such exclusion (remove): as asked.
+	StatusNotFound Status = "not_found"
+
+	StatusFailed Status = "failed"
+	// StatusUnknown: an attempt may have reached Topo and no answer says
+	// what it did; a rerun looks the row up before sending anything.
+	StatusUnknown      Status = "unknown"
+	StatusNotAttempted Status = "not_attempted"
+
+	// What a dry run against Topo (plan) would do.
+	StatusWouldCreate Status = "would_create"
+	StatusWouldExtend Status = "would_extend"
+	StatusWouldUpdate Status = "would_update"
+	StatusWouldRemove Status = "would_remove"
+)
+
+// Statuses lists every status in the order summaries show them.
+var Statuses = []Status{
+	StatusValid, StatusInvalid, StatusDuplicate,
+	StatusWouldCreate, StatusWouldExtend, StatusWouldUpdate, StatusWouldRemove,
+	StatusCreated, StatusExists, StatusExtended, StatusUpdated, StatusExistsShorter,
+	StatusRemoved, StatusNotFound,
+	StatusFailed, StatusUnknown, StatusNotAttempted,
+}
+
+// NeedsAction reports whether a row with this status belongs in the
+// failures file: feeding that file back in must finish the job.
+func (s Status) NeedsAction() bool {
+	switch s {
+	case StatusInvalid, StatusFailed, StatusUnknown, StatusNotAttempted, StatusExistsShorter:
+		return true
+	}
+	return false
+}
+
+// Done reports whether Topo's own answer proved the row settled as asked.
+func (s Status) Done() bool {
+	switch s {
+	case StatusCreated, StatusExists, StatusExtended, StatusUpdated, StatusRemoved, StatusNotFound:
+		return true
+	}
+	return false
+}
+
+// Row is one data row of the input after validation.
+type Row struct {
+	// Num is the spreadsheet row: the header is row 1.
+	Num int
+	// Raw holds the input's own values (decoded to UTF-8), or, where the
+	// column was missing and a default applied, that default.
+	Raw Fields
+	// Norm holds the normalised values; complete only when Status is valid.
+	Norm   Fields
+	Status Status
+	// Err says why the row is invalid or a duplicate.
+	Err string
+	// MaybeSent says an earlier run's attempt may have reached Topo (the
+	// failures file's maybe_sent column): look it up before sending.
+	MaybeSent bool
+
+	hashes [2]uint64 // of its keys, for the duplicate set (Validator)
+}
+
+// Keys are what identify the row in Topo: its email and LinkedIn URL, or
+// its domain. Values of different names never collide (a URL has no @, a
+// domain neither @ nor /), so one set holds them all.
+func (r Row) Keys() []topo.Key {
+	keys := make([]topo.Key, 0, 2)
+	if r.Norm.Email != "" {
+		keys = append(keys, topo.Key{Name: "email", Value: r.Norm.Email})
+	}
+	if r.Norm.LinkedInURL != "" {
+		keys = append(keys, topo.Key{Name: "linkedin_url", Value: r.Norm.LinkedInURL})
+	}
+	if r.Norm.Domain != "" {
+		keys = append(keys, topo.Key{Name: "domain", Value: r.Norm.Domain})
+	}
+	return keys
+}
+
+// Outcome is the final word on one row: what the report writes.
+type Outcome struct {
+	Row        Row
+	Status     Status
+	ID         string
+	HTTPStatus int
+	// ErrorType, Err and RequestID say what went wrong; they are empty on
+	// rows that are settled as asked. Note explains those where it helps.
+	ErrorType string
+	Err       string
+	RequestID string
+	Note      string
+	// Attempts counts the requests this run sent for the row.
+	Attempts int
+	// Previous holds what the record was before this run changed it
+	// (extended, updated).
+	Previous *Previous
+	// MaybeSent says an attempt may have reached Topo without an answer
+	// saying what it did: the failures file marks the row, and feeding it
+	// back looks the row up before sending.
+	MaybeSent bool
+}
+
+// Previous is a record's reason and until before a change ("" until:
+// permanent).
+type Previous struct{ Reason, Until string }
+
+// Checked is the outcome of a row that validation alone decides.
+func Checked(r Row) Outcome {
+	if r.Status == StatusDuplicate {
+		return Outcome{Row: r, Status: r.Status, Note: r.Err}
+	}
+	return Outcome{Row: r, Status: r.Status, Err: r.Err}
+}

@@ -1,0 +1,128 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/topo-io/topo-exclusions/importer/internal/api"
+	"github.com/topo-io/topo-exclusions/importer/internal/input"
+	"github.com/topo-io/topo-exclusions/importer/internal/ledger"
+	"github.com/topo-io/topo-exclusions/importer/internal/pipeline"
+	"github.com/topo-io/topo-exclusions/importer/internal/settle"
+	"github.com/topo-io/topo-exclusions/importer/rows"
+	"github.com/topo-io/topo-exclusions/importer/topo"
+	"github.com/topo-io/topo-exclusions/report"
+)
+
+// wantSnapshot decides whether to read Topo's whole list before the rows:
+// always, never, or (auto) when reading it costs fewer requests than the
+// rows still to decide would (toDecide < 0: not known, so no). A key that
+// cannot read the list, or a list endpoint Topo lacks, means none.
+func wantSnapshot(policy snapshotPolicy, access api.Access, toDecide int) bool {
+	switch {
+	case policy == snapshotNever || !access.Read || access.NoList:
+		return false
+	case policy == snapshotAlways:
+		return true
+	}
+	pages := (access.Total + settle.PageSize - 1) / settle.PageSize
+	return toDecide >= 0 && pages < toDecide
+}
+
+// snapshot reads what Topo holds into an Index when wantSnapshot says so.
+// A snapshot that cannot be read is said, and the rows are decided one by
+// one; an interrupted one stops the run (every row still recorded).
+func (s *session) snapshot(ctx context.Context, remote settle.Remote) (*settle.Index, error) {
+	l := s.link
+	if l.stopped != nil {
+		return nil, nil
+	}
+	if !wantSnapshot(s.dec.snapshot, l.access, s.rowsToDecide()) {
+		if s.dec.snapshot == snapshotAlways {
+			s.warn("--snapshot always: the key cannot read Topo's list, so rows are decided one by one")
+		}
+		return nil, nil
+	}
+	idx := settle.NewIndex(s.env.Now())
+	if l.access.Total == 0 {
+		return idx, nil // Topo holds none: every row is absent, no page to read
+	}
+	pages := (l.access.Total + settle.PageSize - 1) / settle.PageSize
+	s.log.Info(fmt.Sprintf("reading Topo's %s (%s) to decide the rows without a request each", report.Plural(l.access.Total, "exclusion"), report.Plural(pages, "page")))
+	scan := settle.Scan{Remote: remote}
+	st, err := scan.Each(ctx, func(ex topo.Exclusion) error { idx.Add(ex); return nil })
+	if err != nil {
+		idx.Free()
+		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+			return nil, err
+		}
+		s.warn(fmt.Sprintf("%v: deciding the rows one by one instead", err))
+		return nil, nil
+	}
+	s.sum.Snapshot = &report.SnapshotSummary{Records: idx.Len(), Requests: int64(st.Pages), Bytes: int64(idx.Bytes())}
+	return idx, nil
+}
+
+// rowsToDecide is the input's data rows that neither an earlier run
+// settled nor the cron state knows; -1 when that is not known. With a
+// state, that takes a validation pass over the input (a second of CPU a
+// million rows); otherwise a count of the rows.
+func (s *session) rowsToDecide() int {
+	if s.list.total < 0 {
+		return -1
+	}
+	var known pipeline.Known
+	if s.ledger != nil && s.ledger.State != nil {
+		known = s.ledger.State
+	} else if s.paths.state != "" {
+		st, err := ledger.ReadState(s.paths.state)
+		if err != nil {
+			return -1
+		}
+		known = st
+	}
+	if known == nil {
+		n := s.list.total
+		if s.ledger != nil {
+			settled, _ := s.ledger.Journal.Resumed()
+			n -= settled
+		}
+		return n
+	}
+	return s.unknownRows(known)
+}
+
+// unknownRows counts the valid rows known neither to the state nor, as
+// settled, to the journal.
+func (s *session) unknownRows(known pipeline.Known) int {
+	f, err := os.Open(s.list.name)
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	opt := s.dec.read
+	opt.Delimiter, opt.Now = s.list.reader.Info().Delimiter, s.env.Now()
+	rd, err := input.NewReader(f, opt)
+	if err != nil {
+		return -1
+	}
+	defer rd.Close()
+	n := 0
+	for {
+		row, err := rd.Next()
+		if err != nil {
+			return n
+		}
+		if row.Status != rows.StatusValid || known.Has(row) {
+			continue
+		}
+		if s.ledger != nil {
+			if _, ok := s.ledger.Journal.Settled(row.Num); ok {
+				continue
+			}
+		}
+		n++
+	}
+}
