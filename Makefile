@@ -12,9 +12,10 @@ all: lint test build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/topo-exclusions
 
-# The test command (README, CI): every package, race detector on, no cache.
+# The test command (README, CI): every package, race detector on, no cache;
+# it fails if a test left a file anywhere in the tree.
 test:
-	$(GO) test -race -count=1 ./...
+	./scripts/leftovers.sh $(GO) test -race -count=1 ./...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
