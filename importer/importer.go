@@ -74,9 +74,6 @@ type Options struct {
 	Yes bool
 	// Quiet logs only errors and the summary.
 	Quiet bool
-	// Progress forces the progress display ("bar", "log"); "" decides
-	// from Env.StderrTTY.
-	Progress string
 
 	Export ExportOptions
 }

@@ -30,7 +30,7 @@ func (s *session) openList(spool bool) error {
 	s.list = l
 	opt := s.dec.read
 	opt.Now = s.env.Now()
-	if spool && s.paths.input == "-" {
+	if spool && s.paths.input == "-" && s.paths.journal != "" {
 		sp, err := ledger.SpoolStdin(s.paths.journal, s.env.Stdin)
 		if err != nil {
 			return fmt.Errorf("keeping standard input beside the journal: %w", err)
@@ -116,8 +116,15 @@ func (l *list) close() {
 }
 
 // openLedger takes the locks and opens the journal and the state, for a
-// command that writes to Topo.
+// command that writes to Topo. A Go program that asks for neither runs
+// without: it can then neither resume nor tell a rerun from a first run.
 func (s *session) openLedger(target string) error {
+	switch {
+	case s.paths.journal == "" && s.paths.state == "":
+		return nil
+	case s.paths.journal == "":
+		return Usagef("--state needs a journal (Options.Journal) beside it")
+	}
 	opt := ledger.Options{
 		Journal: s.paths.journal, State: s.paths.state, Input: s.list.name, Spool: s.list.spool,
 		Settings: fingerprintSettings(s.dec, s.opts.Removal, s.list.reader.Info()), Target: s.opts.Command.String() + " " + target,

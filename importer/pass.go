@@ -65,7 +65,7 @@ func (s *session) withProgress(ctx context.Context, total int, what string, f fu
 // newProgress decides, once, how progress is shown: a bar when standard
 // error is a terminal, a log line every 10 seconds otherwise.
 func (s *session) newProgress(total int, what string) report.Progress {
-	bar := s.opts.Progress == "bar" || s.opts.Progress == "" && s.env.StderrTTY && !s.env.JSONLogs
+	bar := s.env.StderrTTY && !s.env.JSONLogs
 	if bar && !s.opts.Quiet {
 		return report.NewBar(s.env.Stderr, total, what)
 	}

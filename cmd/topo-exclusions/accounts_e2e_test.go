@@ -14,6 +14,7 @@ import (
 // faulty fake API that would accept duplicates: every valid domain ends
 // created, none twice, and the run says it imported account exclusions.
 func TestImportAccountsUnderFaults(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	b.WriteString("domain,reason\n")
 	for i := range 120 {
@@ -42,6 +43,7 @@ func TestImportAccountsUnderFaults(t *testing.T) {
 }
 
 func TestKindAccountsOverridesDetection(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{})
 	defer srv.Close()
 	input := filepath.Join(t.TempDir(), "crm.csv")
@@ -61,6 +63,7 @@ func TestKindAccountsOverridesDetection(t *testing.T) {
 }
 
 func TestPlanAccounts(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{})
 	defer srv.Close()
 	srv.Load(strings.NewReader(`[{"id":"id-acme","domain":"acme.com","reason":"COMPETITOR"}]`))

@@ -11,6 +11,7 @@ import (
 // TestCommandLineConventions: what gh and kubectl users expect of the
 // command line, in process.
 func TestCommandLineConventions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name           string
 		args           []string
@@ -67,6 +68,7 @@ func TestCommandLineConventions(t *testing.T) {
 // TestUsageErrorsAreJSONWhenAsked: a scheduler reading JSON lines gets
 // its flag errors as JSON too, though the flags did not parse.
 func TestUsageErrorsAreJSONWhenAsked(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"import", "--log-format", "json", "--rate", "abc", "x.csv"},
 		{"validate", "--log-format=json", "--bogus", "x.csv"},
@@ -94,6 +96,7 @@ func TestUsageErrorsAreJSONWhenAsked(t *testing.T) {
 
 // TestManPages: make man writes a page per command.
 func TestManPages(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	res := runBinaryEnv(t, "", "", nil, "gen-man", dir)
 	if res.code != 0 {

@@ -116,13 +116,17 @@ func runBinaryEnv(t *testing.T, dir, stdin string, extra []string, args ...strin
 
 // inProcess is the surroundings of a command run in this process: dir as
 // its working directory, the test's own home and environment (plus
-// extra), and a backoff of a millisecond, so that retries cost no time.
+// extra), a backoff of a millisecond, so that retries cost no time, and
+// a journal whose syncs only flush: a process that is not killed loses
+// nothing in the page cache. Crashes are the built binary's tests, with
+// real fsyncs.
 func inProcess(t *testing.T, dir string, stdin io.Reader, stdout, stderr io.Writer, extra []string) *env {
 	vars := testEnv(t, extra)
 	return &env{Env: importer.Env{
 		Dir: dir, Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		Getenv:  func(k string) string { return vars[k] },
 		Backoff: func(int) time.Duration { return time.Millisecond },
+		Sync:    func(*os.File) error { return nil },
 	}}
 }
 
@@ -187,6 +191,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestValidateSamples(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		file  string
 		flags []string
@@ -231,6 +236,7 @@ func TestValidateSamples(t *testing.T) {
 // TestFailuresFileGoesBackIn proves the failures file is an input as it
 // stands: read again, it yields exactly its own rows, all still invalid.
 func TestFailuresFileGoesBackIn(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	first := runBinary(t, dir, "", "validate", "--default-reason", "other", "--report", "r1.csv", "--failures", "f1.csv", sample(t, "messy.csv"))
 	if first.code != 1 {
@@ -268,6 +274,7 @@ func csvRecords(t *testing.T, s string) [][]string {
 }
 
 func TestStdinAndDryRunAgree(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	input := readFile(t, "", sample(t, "excel-bom-semicolon.csv"))
 	a := runBinary(t, dir, input, "validate", "--report", "-", "--failures", "fa.csv", "-")
@@ -281,6 +288,7 @@ func TestStdinAndDryRunAgree(t *testing.T) {
 }
 
 func TestSetupErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for name, body := range map[string]string{"names.csv": "name,company\nAnn,Acme\n", "ok.csv": "email,reason\na@b.co,other\n", "key": "k\n"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
@@ -336,6 +344,7 @@ func TestSetupErrors(t *testing.T) {
 }
 
 func TestDefaultReportPaths(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "list.csv")
 	if err := os.WriteFile(in, []byte("email,reason\na@b.co,other\n"), 0o644); err != nil {
@@ -352,6 +361,7 @@ func TestDefaultReportPaths(t *testing.T) {
 }
 
 func TestHelpAndVersion(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"--help"}, {"validate", "--help"}, {"import", "--help"}, {"plan", "--help"}, {"mock-server", "--help"}} {
 		res := runBinary(t, "", "", args...)
 		if res.code != 0 || !strings.Contains(res.stdout, "Usage") {
@@ -381,6 +391,7 @@ func readFile(t *testing.T, dir, name string) string {
 // semicolons), with the source row numbers, and they read back without a
 // word about the tool's own columns.
 func TestFailuresFileKeepsTheInputsForm(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	input := "\ufeffE-mail;Reason;Note\nann@x.co;unsubscribed;a\nnot-an-email;unsubscribed;b\nbob@y.co;bogus reason;c\n"
 	if err := os.WriteFile(filepath.Join(dir, "semi.csv"), []byte(input), 0o644); err != nil {

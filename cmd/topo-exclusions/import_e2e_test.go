@@ -58,6 +58,7 @@ func generated(t *testing.T, n int) string {
 }
 
 func TestImportCleanThenAgain(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{})
 	defer srv.Close()
 	res, rows, _ := importRun(t, srv, topotest.DefaultToken, sample(t, "dashboard.csv"))
@@ -93,6 +94,7 @@ func TestImportCleanThenAgain(t *testing.T) {
 // created or exists, and no key is created twice, even on a server that
 // would let it be (uniqueness off).
 func TestImportUnderFaultsCreatesNothingTwice(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		key    string
@@ -136,6 +138,7 @@ func TestImportUnderFaultsCreatesNothingTwice(t *testing.T) {
 }
 
 func TestImportRefusedKeys(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{})
 	defer srv.Close()
 	res, rows, _ := importRun(t, srv, "wrong-key", sample(t, "dashboard.csv"))
@@ -155,6 +158,7 @@ func TestImportRefusedKeys(t *testing.T) {
 }
 
 func TestImportKeepsTheKeySecret(t *testing.T) {
+	t.Parallel()
 	const key = "sk_live_do_not_print_me"
 	srv := topotest.NewServer(topotest.Options{Token: key, FailRate: 0.3, Seed: 3})
 	defer srv.Close()
@@ -181,6 +185,7 @@ func TestImportKeepsTheKeySecret(t *testing.T) {
 }
 
 func TestImportMaxFailuresAborts(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{FailRate: 1})
 	defer srv.Close()
 	res, rows, _ := importRun(t, srv, topotest.DefaultToken, generated(t, 200), "--retries", "0", "--max-failures", "3", "--concurrency", "1")
@@ -191,6 +196,7 @@ func TestImportMaxFailuresAborts(t *testing.T) {
 }
 
 func TestImportJSONLogs(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{})
 	defer srv.Close()
 	res, _, _ := importRun(t, srv, topotest.DefaultToken, sample(t, "messy.csv"), "--log-format", "json", "--default-reason", "other")
@@ -212,6 +218,7 @@ func TestImportJSONLogs(t *testing.T) {
 }
 
 func TestImportInterrupted(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{Latency: 100 * time.Millisecond})
 	defer srv.Close()
 	dir := t.TempDir()
@@ -269,7 +276,8 @@ func TestImportInterrupted(t *testing.T) {
 }
 
 func TestImportSecondSignalStopsAtOnce(t *testing.T) {
-	const latency = 4 * time.Second // every answer, the key check's included
+	t.Parallel()
+	const latency = 3 * time.Second // every answer, the key check's included
 	srv := topotest.NewServer(topotest.Options{Latency: latency})
 	defer srv.Close()
 	dir := t.TempDir()
@@ -304,6 +312,7 @@ func TestImportSecondSignalStopsAtOnce(t *testing.T) {
 // TestImportFlagsTakeEffect runs the flags that the other tests leave at
 // their defaults, and checks each did what --help says.
 func TestImportFlagsTakeEffect(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{Latency: 300 * time.Millisecond})
 	defer srv.Close()
 	dir := t.TempDir()
@@ -332,6 +341,7 @@ func TestImportFlagsTakeEffect(t *testing.T) {
 }
 
 func TestMockServerFaultFlags(t *testing.T) {
+	t.Parallel()
 	url, key, _ := startMock(t, "--fail-rate", "1", "--latency", "1ms")
 	srv := &topotest.Server{URL: url}
 	res, rows, _ := importRun(t, srv, key, sample(t, "dashboard.csv"), "--retries", "0")
@@ -344,6 +354,7 @@ func TestMockServerFaultFlags(t *testing.T) {
 // to the limit Topo states, remembers it in the user's cache under hashes
 // of the URL and key, and the next run starts there without a climb.
 func TestRateLimitIsRememberedPerAPIAndKey(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{Rate: 100, Burst: 5})
 	defer srv.Close()
 	dir := t.TempDir()

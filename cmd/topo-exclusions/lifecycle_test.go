@@ -72,6 +72,7 @@ func holdings(srv *topotest.Server) []string {
 // TestExportImportsBackUnchanged: an export of 3,000 records imported into
 // an empty Topo makes the same records: keys, reasons, messages, untils.
 func TestExportImportsBackUnchanged(t *testing.T) {
+	t.Parallel()
 	from := loaded(t, 3000, topotest.Options{})
 	to := topotest.NewServer(topotest.Options{})
 	defer to.Close()
@@ -119,6 +120,7 @@ func TestExportImportsBackUnchanged(t *testing.T) {
 // server that accepts duplicates; not found is what it says; off a
 // terminal it refuses without --yes.
 func TestRemove(t *testing.T) {
+	t.Parallel()
 	srv := loaded(t, 200, topotest.Options{FailAfterCommit: 0.2, ResetRate: 0.05, HTML502Rate: 0.05, Seed: 4})
 	dir := t.TempDir()
 	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
@@ -170,6 +172,7 @@ func TestRemove(t *testing.T) {
 // says removed for each (a 404 after this run's journaled delete is
 // removed, not not_found).
 func TestRemoveResumesAfterKill(t *testing.T) {
+	t.Parallel()
 	srv := loaded(t, 300, topotest.Options{Latency: 10 * time.Millisecond, Jitter: 5 * time.Millisecond})
 	dir := t.TempDir()
 	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
@@ -202,6 +205,7 @@ func TestRemoveResumesAfterKill(t *testing.T) {
 // mostly holds reads Topo's list once (a page a hundred records) instead
 // of a request or two a row, and decides the same.
 func TestSnapshotSettlesAReuploadWithoutARequestARow(t *testing.T) {
+	t.Parallel()
 	srv := loaded(t, 900, topotest.Options{})
 	dir := t.TempDir()
 	var list strings.Builder
@@ -251,6 +255,7 @@ func TestSnapshotSettlesAReuploadWithoutARequestARow(t *testing.T) {
 // TestRemoveAsksOnATerminal: on a terminal, remove shows how many rows
 // and asks; anything but yes removes nothing.
 func TestRemoveAsksOnATerminal(t *testing.T) {
+	t.Parallel()
 	srv := loaded(t, 10, topotest.Options{})
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "few.csv"), []byte("email\nperson.1@example.com\nperson.2@example.com\n"), 0o644)

@@ -63,6 +63,7 @@ func startMock(t *testing.T, args ...string) (url, key string, stop func() error
 }
 
 func TestMockServerCommand(t *testing.T) {
+	t.Parallel()
 	data := filepath.Join(t.TempDir(), "records.json")
 	url, key, stop := startMock(t, "--data", data)
 	req, _ := http.NewRequest("POST", url+"/v1/contact-exclusions", strings.NewReader(`{"reason":"OTHER","email":"a@b.co"}`))
@@ -105,6 +106,7 @@ func TestMockServerCommand(t *testing.T) {
 }
 
 func TestMockServerFlags(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"--fail-rate", "2"}, {"--addr", "nowhere:-1"}, {"extra"}} {
 		res := runBinary(t, "", "", append([]string{"mock-server"}, args...)...)
 		if res.code != 2 || strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {

@@ -66,6 +66,7 @@ func lines(t *testing.T, path string) int {
 // row in the report, the failures file complete (feeding it back loses
 // nothing), and nothing partial anywhere.
 func TestSecondStopStillCompletesTheOutputs(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{Latency: 50 * time.Millisecond})
 	defer srv.Close()
 	dir := t.TempDir()
@@ -118,6 +119,7 @@ func TestSecondStopStillCompletesTheOutputs(t *testing.T) {
 // so, the summary says what is missing, and nothing partial sits under a
 // final name.
 func TestThirdStopLeavesVisiblyPartialOutputs(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	pr, pw := io.Pipe()
 	defer pw.Close()
@@ -155,6 +157,7 @@ func TestThirdStopLeavesVisiblyPartialOutputs(t *testing.T) {
 // symbolic link is replaced by the new report; its target is untouched.
 // A lock that is a link is refused.
 func TestOutputsReplaceSymlinksNeverTheirTargets(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	target := filepath.Join(dir, "precious.txt")
 	os.WriteFile(target, []byte("keep me\n"), 0o644)
@@ -186,6 +189,7 @@ func TestOutputsReplaceSymlinksNeverTheirTargets(t *testing.T) {
 // TestEveryPathHasOneRole: input, outputs, journal, state and their locks
 // are compared before anything is read or sent.
 func TestEveryPathHasOneRole(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "list.csv")
 	os.WriteFile(in, []byte("email,reason\na@example.com,other\n"), 0o644)
@@ -216,6 +220,7 @@ func TestEveryPathHasOneRole(t *testing.T) {
 // TestDryRunsKeepAnImportsProof: validate and plan write files named for
 // what they are, and refuse to overwrite an import's report unless forced.
 func TestDryRunsKeepAnImportsProof(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{})
 	defer srv.Close()
 	dir := t.TempDir()
@@ -248,6 +253,7 @@ func TestDryRunsKeepAnImportsProof(t *testing.T) {
 // TestBigCellNeverBecomesRows: the 1.1 MB message cell with a
 // victim@example.com line inside: that address is not imported.
 func TestBigCellNeverBecomesRows(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "list.csv")
 	var b strings.Builder
@@ -266,6 +272,7 @@ func TestBigCellNeverBecomesRows(t *testing.T) {
 // TestWorkbookBombIsRefused: the 40 million shared strings in a
 // few MB end at once with exit 2 and a message that says why.
 func TestWorkbookBombIsRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	book := filepath.Join(dir, "bomb.xlsx")
 	f, _ := os.Create(book)
@@ -286,6 +293,7 @@ func TestWorkbookBombIsRefused(t *testing.T) {
 // limit here) after requests went out: exit 4, saying to rerun, and the
 // rerun (with room) finishes without sending anything twice.
 func TestStoppedMidRunIsExit4(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("needs bash for ulimit")
 	}

@@ -40,6 +40,7 @@ func browser(t *testing.T) string {
 // summary's, the page must load nothing from anywhere, and a screenshot
 // is taken (kept in TOPO_SCREENSHOT_DIR when set).
 func TestRunPageInABrowser(t *testing.T) {
+	t.Parallel()
 	exe := browser(t)
 	// Sent at four times the limit, with one write in ten failing: the
 	// page has 429s over several seconds and errors to group.

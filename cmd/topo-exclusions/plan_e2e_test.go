@@ -13,6 +13,7 @@ import (
 // of the sample's people (one by email, one by LinkedIn URL only) and
 // checks plan's answer for every row, and that it sent no POST.
 func TestPlanAnswersEachRowAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{})
 	defer srv.Close()
 	preload := `[{"id":"id-alice","email":"alice@example.com","reason":"OTHER"},
@@ -44,6 +45,7 @@ func TestPlanAnswersEachRowAndWritesNothing(t *testing.T) {
 }
 
 func TestPlanNeedsReadScope(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{})
 	defer srv.Close()
 	dir := t.TempDir()
@@ -55,6 +57,7 @@ func TestPlanNeedsReadScope(t *testing.T) {
 }
 
 func TestPlanUsesTheStateWithoutRequests(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{})
 	defer srv.Close()
 	dir := t.TempDir()

@@ -16,7 +16,7 @@ import (
 )
 
 func importCmd(t *testing.T, dir, input string, srv *topotest.Server, extra ...string) *exec.Cmd {
-	args := append([]string{"import", "--rate", "40", "--retries", "8", "--report", "r.csv", "--failures", "f.csv"}, extra...)
+	args := append([]string{"import", "--rate", "100", "--retries", "8", "--report", "r.csv", "--failures", "f.csv"}, extra...)
 	return process(t, dir, []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}, append(args, input)...)
 }
 
@@ -35,12 +35,21 @@ func reportRows(t *testing.T, dir, name string) [][]string {
 // exactly once, the report matches a clean run's row for row, and the
 // failures file holds exactly the invalid rows.
 func TestChaosKillAndResume(t *testing.T) {
+	t.Parallel()
 	input := generated(t, 300)
 	srv := topotest.NewServer(topotest.Options{NotUnique: true, FailAfterCommit: 0.2, ResetRate: 0.05,
 		Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: 21})
 	defer srv.Close()
 	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	// The kill moments come from a seed, said in the log: TOPO_CHAOS_SEED
+	// replays them (the fake's faults are seeded too; how the requests of
+	// concurrent workers interleave is the machine's).
+	seed := uint64(time.Now().UnixNano())
+	if v, err := strconv.ParseUint(os.Getenv("TOPO_CHAOS_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	t.Logf("TOPO_CHAOS_SEED=%d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
 	kills, runs := 0, 0
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -58,7 +67,7 @@ func TestChaosKillAndResume(t *testing.T) {
 			select {
 			case err := <-exited:
 				t.Logf("run %d finished before its kill: %v", runs, err)
-			case <-time.After(time.Duration(50+rng.IntN(450)) * time.Millisecond):
+			case <-time.After(time.Duration(50+rng.IntN(250)) * time.Millisecond):
 				cmd.Process.Signal(syscall.SIGKILL)
 				<-exited
 				kills++
@@ -116,6 +125,7 @@ func TestChaosKillAndResume(t *testing.T) {
 }
 
 func TestCompletedRunIsANoOp(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{})
 	defer srv.Close()
 	dir := t.TempDir()
@@ -143,6 +153,7 @@ func TestCompletedRunIsANoOp(t *testing.T) {
 }
 
 func TestConcurrentRunsAreLockedOut(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{Latency: 2 * time.Second})
 	defer srv.Close()
 	dir := t.TempDir()
@@ -177,6 +188,7 @@ func TestConcurrentRunsAreLockedOut(t *testing.T) {
 }
 
 func TestStateSendsOnlyWhatIsNew(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{})
 	defer srv.Close()
 	dir := t.TempDir()

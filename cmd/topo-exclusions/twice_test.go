@@ -31,6 +31,7 @@ func noDuplicates(t *testing.T, srv *topotest.Server) {
 // lines overwritten by junk. Those lines may have been any row's intent,
 // so the rerun looks every unsettled row up before sending it.
 func TestJunkJournalLinesAreMaybeSent(t *testing.T) {
+	t.Parallel()
 	srv, env := onNonUnique(t, topotest.Options{Latency: 20 * time.Millisecond})
 	dir := t.TempDir()
 	input := generated(t, 300)
@@ -65,6 +66,7 @@ func TestJunkJournalLinesAreMaybeSent(t *testing.T) {
 // have reached Topo are marked in the failures file; feeding it back
 // looks them up first instead of POSTing blindly.
 func TestFailuresFileRerunLooksUpMaybeSentRows(t *testing.T) {
+	t.Parallel()
 	srv, _ := onNonUnique(t, topotest.Options{FailAfterCommit: 1})
 	dir := t.TempDir()
 	write := []string{"TOPO_API_KEY=" + topotest.DefaultWriteOnlyToken, "TOPO_BASE_URL=" + srv.URL}
@@ -87,6 +89,7 @@ func TestFailuresFileRerunLooksUpMaybeSentRows(t *testing.T) {
 // --force looks every row up first; settings spelt another way are the
 // same settings.
 func TestSameInputTwiceNeverBothSend(t *testing.T) {
+	t.Parallel()
 	srv, env := onNonUnique(t, topotest.Options{})
 	dir := t.TempDir()
 	in := sample(t, "excel-bom-semicolon.csv")
@@ -113,7 +116,8 @@ func TestSameInputTwiceNeverBothSend(t *testing.T) {
 // journal, named by its hash (never in /tmp, where it outlived kill -9),
 // reused by the rerun that resumes, and removed when the import completes.
 func TestStdinSpoolLivesBesideTheJournal(t *testing.T) {
-	srv := topotest.NewServer(topotest.Options{Latency: time.Second})
+	t.Parallel()
+	srv := topotest.NewServer(topotest.Options{Latency: 100 * time.Millisecond})
 	defer srv.Close()
 	dir := t.TempDir()
 	input := readFile(t, "", sample(t, "dashboard.csv"))

@@ -18,6 +18,7 @@ import (
 // with exit 2, naming where it points; nothing is sent, no journal or
 // report is left.
 func TestRedirectStopsBeforeAnythingIsSent(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{301, 302, 307, 308} {
 		var posts atomic.Int32
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +52,7 @@ func TestRedirectStopsBeforeAnythingIsSent(t *testing.T) {
 // --base-url is exit 2 before any request, with the host-only form as
 // the hint, and the password in no output.
 func TestBaseURLMustBeTheHostOnly(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{})
 	defer srv.Close()
 	host := srv.URL
@@ -81,6 +83,7 @@ func TestBaseURLMustBeTheHostOnly(t *testing.T) {
 // BAD_TIMING until 1 December 2026, imported again as unsubscribed with
 // no until (permanent).
 func TestExistingPolicies(t *testing.T) {
+	t.Parallel()
 	input := filepath.Join(t.TempDir(), "again.csv")
 	os.WriteFile(input, []byte("email,reason\ntemp@example.com,unsubscribed\nnew@example.com,unsubscribed\n"), 0o644)
 	const held = `[{"id":"9f8e7d6c-5b4a-4392-8171-605f4e3d2c1b","email":"temp@example.com","reason":"BAD_TIMING","until":"2026-12-01T23:59:59Z","created_at":"2026-11-01T10:00:00Z"}]`

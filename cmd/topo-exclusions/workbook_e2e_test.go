@@ -66,6 +66,7 @@ func writeWorkbook(t *testing.T) string {
 }
 
 func TestValidateWorkbook(t *testing.T) {
+	t.Parallel()
 	book := writeWorkbook(t)
 	dir := t.TempDir()
 	res := runBinary(t, dir, "", "validate", "--report", "r.csv", "--failures", "f.csv", book)
@@ -92,6 +93,7 @@ func TestValidateWorkbook(t *testing.T) {
 }
 
 func TestImportWorkbook(t *testing.T) {
+	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{FailAfterCommit: 0.3, Seed: 5})
 	defer srv.Close()
 	res, rows, _ := importRun(t, srv, topotest.DefaultToken, writeWorkbook(t))

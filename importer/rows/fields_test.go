@@ -38,6 +38,7 @@ func TestNormalizeEmail(t *testing.T) {
 		{"al..ice@example.com", "", "misplaced dot"},
 		{"al ice@example.com", "", "contains a space"},
 		{strings.Repeat("a", 65) + "@example.com", "", "more than 64"},
+		{strings.Repeat("a", 64) + "@example.com", strings.Repeat("a", 64) + "@example.com", ""}, // RFC 5321's limit is 64, inclusive
 	}
 	for _, tt := range tests {
 		got, err := NormalizeEmail(tt.in)
@@ -90,6 +91,8 @@ func TestNormalizeLinkedIn(t *testing.T) {
 		{"https://www.linkedin.com/in/", "", "not a profile address"},
 		{"https://www.linkedin.com/", "", "not a profile address"},
 		{"https://linkedin.com.evil.com/in/jane", "", "not a linkedin.com address"},
+		{"https://www.linkedin.com.evil.io/in/jane", "", "not a linkedin.com address"},
+		{"www.linkedin.com.evil.io/in/jane", "", "not a linkedin.com address"},
 		{"https://notlinkedin.com/in/jane", "", "not a linkedin.com address"},
 		{"https://twitter.com/jane", "", "not a linkedin.com address"},
 		{"https://user@www.linkedin.com/in/jane", "", "user name"},

@@ -57,6 +57,13 @@ func (c *Clock) narrow(lo, hi time.Duration) {
 	}
 }
 
+// bounds are the offset's bounds (zero when nothing was observed).
+func (c *Clock) bounds() (lo, hi time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lo, c.hi
+}
+
 // CreatedSince reports whether a record stamped createdAt by the server
 // was created at or after the local moment sent, as far as the clock
 // bounds can tell: it errs, by at most the bounds' width, towards "yes".

@@ -131,7 +131,14 @@ func (p *Pacer) Wait(ctx context.Context) error {
 }
 
 // Rate is the current pace in requests per second (+Inf: unlimited).
-func (p *Pacer) Rate() float64 { return float64(p.lim.Limit()) }
+func (p *Pacer) Rate() float64 {
+	// rate.Inf is the largest float, not +Inf: sizing a pool from it
+	// overflowed to a pool of two.
+	if l := p.lim.Limit(); l != rate.Inf {
+		return float64(l)
+	}
+	return math.Inf(1)
+}
 
 // Found is the limit the pacer learnt of the server, for a next run to
 // start at: the limit the server published; else the acceptance rate read

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -167,4 +168,12 @@ func TestAutoPacerIsCappedByANumber(t *testing.T) {
 			t.Errorf("capped at 10 against a 50/s server: %.1f/s, %.1f%% 429s, rate %v", achieved*50, share*100, p.Rate())
 		}
 	})
+}
+
+// TestUnlimitedRateIsInfinite: --rate 0 paces at +Inf, which callers
+// size pools from (rate.Inf, the largest float, made a pool of two).
+func TestUnlimitedRateIsInfinite(t *testing.T) {
+	if r := NewPacer(0, 1).Rate(); !math.IsInf(r, 1) {
+		t.Errorf("unlimited pacer's rate is %v, want +Inf", r)
+	}
 }

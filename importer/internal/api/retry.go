@@ -76,7 +76,7 @@ func (r Result) Settled() bool { return r.Verdict == Done && !r.Interrupted }
 // again what can be sent again, and hands an ambiguous create back to its
 // caller, who must look before sending it again.
 type Retrier struct {
-	Pacer *Pacer
+	Pacer Pace
 	// Retries is how many times a write is sent again after its first
 	// send (at most Retries+1 sends); ReadRetries the same for a read (a
 	// lookup, a page, the key check), counted apart (0: as Retries).
@@ -90,6 +90,19 @@ type Retrier struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Meter, when set, counts every attempt.
 	Meter *Meter
+}
+
+// Pace is what the Retrier needs of a pacer (*Pacer is the real one): a
+// turn before every attempt, and every answer's word on the rate.
+type Pace interface {
+	// Wait blocks until a request may go, or ctx is done.
+	Wait(ctx context.Context) error
+	// Accepted is told of every answer that was not a 429, with its
+	// X-RateLimit-Limit and -Remaining (-1 when absent).
+	Accepted(limit, remaining float64)
+	// Throttled is told of every 429, with its X-RateLimit-Limit (-1 when
+	// absent).
+	Throttled(limit float64)
 }
 
 // Budget is how many requests one call of op may send.

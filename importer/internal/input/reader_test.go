@@ -109,6 +109,7 @@ func TestReaderDelimiters(t *testing.T) {
 		want        byte
 	}{
 		{"comma", "email,reason\na@b.co,other\n", 0, ','},
+		{"one column: comma, as spreadsheets write it", "email\na@b.co\n", 0, ','},
 		{"semicolon", "email;reason\na@b.co;other\n", 0, ';'},
 		{"tab", "email\treason\na@b.co\tother\n", 0, '\t'},
 		{"quoted header with commas in a semicolon file", "\"a,b,c\";email;reason\nx;a@b.co;other\n", 0, ';'},
@@ -117,7 +118,7 @@ func TestReaderDelimiters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, info := readAll(t, tt.input, Options{Delimiter: tt.force})
+			got, info := readAll(t, tt.input, Options{Delimiter: tt.force, DefaultReason: "other"})
 			if info.Delimiter != tt.want {
 				t.Errorf("delimiter %q, want %q", info.Delimiter, tt.want)
 			}

@@ -85,10 +85,27 @@ type seqOutcome struct {
 	out rows.Outcome
 }
 
-// stopper holds the first reason the run stopped sending.
-type stopper struct{ cause atomic.Pointer[error] }
+// stopper holds the first reason the run stopped sending, and counts the
+// rows that failed, so that --max-failures stops the run at its limit:
+// counted where a row fails, not when it is recorded in order, no row
+// is sent after the limit is met.
+type stopper struct {
+	cause    atomic.Pointer[error]
+	failures atomic.Int64
+}
 
 func (s *stopper) set(err error) { s.cause.CompareAndSwap(nil, &err) }
+
+// failed counts a row that failed (or whose fate is unknown), and stops
+// the run once max rows did (0: never).
+func (s *stopper) failed(o rows.Outcome, max int) {
+	if o.Status != rows.StatusFailed && o.Status != rows.StatusUnknown {
+		return
+	}
+	if n := s.failures.Add(1); max > 0 && n >= int64(max) {
+		s.set(&FailureLimitError{Limit: max})
+	}
+}
 func (s *stopper) err() error {
 	if p := s.cause.Load(); p != nil {
 		return *p
@@ -229,6 +246,7 @@ func (p *Pass) route(ctx context.Context, row rows.Row, stop *stopper) (rows.Out
 		return notSent(job, stop.err()), Job{}, true
 	}
 	if out, ok := p.Action.Local(job); ok {
+		stop.failed(out, p.MaxFailures)
 		p.remember(out, stop)
 		return out, Job{}, true
 	}
@@ -288,6 +306,7 @@ func (p *Pass) act(ctx, inflight context.Context, stop *stopper, job Job) rows.O
 		stop.set(err)
 		return out
 	}
+	stop.failed(out, p.MaxFailures)
 	// An unknown row is not settled: left as an intent, a rerun looks it
 	// up before anything else.
 	if p.Ledger != nil && out.Status != rows.StatusNotAttempted && out.Status != rows.StatusUnknown {
@@ -303,14 +322,9 @@ func (p *Pass) act(ctx, inflight context.Context, stop *stopper, job Job) rows.O
 // window slot per row recorded. After a recorder error it only drains.
 func (p *Pass) collect(stop *stopper, slots <-chan struct{}, results <-chan seqOutcome) error {
 	pending := map[int]rows.Outcome{}
-	next, failures := 0, 0
+	next := 0
 	var recErr error
 	for r := range results {
-		if r.out.Status == rows.StatusFailed || r.out.Status == rows.StatusUnknown {
-			if failures++; p.MaxFailures > 0 && failures >= p.MaxFailures {
-				stop.set(&FailureLimitError{Limit: p.MaxFailures})
-			}
-		}
 		pending[r.seq] = r.out
 		for {
 			out, ok := pending[next]

@@ -158,6 +158,13 @@ func TestImportMaxFailures(t *testing.T) {
 	if len(log.out) != 1000 || log.count(rows.StatusNotAttempted) == 0 || log.count(rows.StatusFailed) < 5 {
 		t.Errorf("%d rows, %d failed, %d not attempted", len(log.out), log.count(rows.StatusFailed), log.count(rows.StatusNotAttempted))
 	}
+	// One worker: nothing is in flight beside the failing row, so the run
+	// stops at the limit exactly, not a row late.
+	f = &fakeSender{fail: func(int) bool { return true }}
+	log, err = runImport(t, &Pass{Rows: &synthetic{n: 100}, Action: f, Workers: NewWorkers(1, 1), MaxFailures: 5}, context.Background())
+	if !errors.As(err, &limit) || log.count(rows.StatusFailed) != 5 || f.sent.Load() != 5 {
+		t.Errorf("--max-failures 5 with one worker: %d failed, %d sent (err %v); want 5 and 5", log.count(rows.StatusFailed), f.sent.Load(), err)
+	}
 }
 
 func TestImportPreStopped(t *testing.T) {
