@@ -1,67 +1,24 @@
-// Package topotest is a local stand-in for Topo's contact-exclusion API, in
-// the spirit of net/http/httptest: the same endpoints, rules and error
-// shapes as the real one, plus switchable manners (rate limits, latency)
-// and faults (5xx, 5xx after commit, resets, proxy HTML) so that a client
-// can be tested against everything production may do to it.
+// Package topotest is a local stand-in for Topo's API, in the spirit of
+// net/http/httptest: contact and account exclusions, contacts, sequences
+// and /v1/me, with the same rules, scopes and error shapes as the real
+// one, workspaces kept apart by key, plus switchable manners (rate limits,
+// latency), faults (5xx, 5xx after commit, resets, proxy HTML) and hostile
+// habits (missing totals, capped or ignored pages, lagging reads, echoed
+// headers, skewed clocks…) so that a client can be tested against
+// everything production and the network in front of it may do.
 package topotest
 
 import (
-	"encoding/json"
-	"io"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
-
-// Default keys, printed by the mock-server command at start.
-const (
-	DefaultToken          = "topo_mock_rw_key"
-	DefaultReadOnlyToken  = "topo_mock_ro_key"
-	DefaultWriteOnlyToken = "topo_mock_wo_key"
-)
-
-// Options set the server's keys, manners and faults. The zero value is a
-// well-behaved server with the default keys.
-type Options struct {
-	// Token has both scopes; ReadOnlyToken only exclusions:read;
-	// WriteOnlyToken only exclusions:write. Empty means the default.
-	Token, ReadOnlyToken, WriteOnlyToken string
-
-	// Rate and Burst are a per-key token bucket (requests/s); 0 is no limit.
-	// HideLimit leaves out the X-RateLimit-* headers (Topo does not promise
-	// them), so a client must find the limit from 429s alone.
-	Rate      float64
-	Burst     int
-	HideLimit bool
-
-	// Latency and Jitter delay each answer by Latency ± Jitter.
-	Latency, Jitter time.Duration
-
-	// FailRate is the share of POSTs answered 503 without committing;
-	// FailAfterCommit the share that commit and then answer 503;
-	// ResetRate the share of requests whose connection is closed without
-	// an answer (half of the POSTs among them after committing);
-	// HTML502Rate the share answered by a "proxy" with an HTML 502.
-	FailRate, FailAfterCommit, ResetRate, HTML502Rate float64
-
-	// Seed makes the faults reproducible (for one client at a time).
-	Seed uint64
-
-	// NotUnique turns off the uniqueness of email and LinkedIn URL, for
-	// proving that a client never creates a record twice by itself.
-	NotUnique bool
-
-	// InclusiveTimeFilters makes created_at_after and created_at_before
-	// include their bounds (Topo's documentation does not say which).
-	InclusiveTimeFilters bool
-
-	// Now is the server's clock; nil means time.Now.
-	Now func() time.Time
-}
 
 // Server is a running fake Topo API.
 type Server struct {
@@ -69,19 +26,37 @@ type Server struct {
 	// https://api.topo.io).
 	URL string
 
-	http     *httptest.Server
-	opt      Options
-	store    *store // contact exclusions
-	accounts *store // account exclusions
-	stats    *stats
-	keys     map[string]scopes
+	http       *httptest.Server
+	opt        Options
+	stats      *stats
+	keys       map[string]*apiKey
+	workspaces map[string]*Workspace // fixed at construction
+	def        *Workspace
 
-	mu       sync.Mutex // guards rng and limiters
+	mu       sync.Mutex // guards rng, limiters and every apiKey.lastUsed
 	rng      *rand.Rand
 	limiters map[string]*rate.Limiter
 }
 
-type scopes struct{ read, write bool }
+// apiKey is a key as the server knows it.
+type apiKey struct {
+	id, token, name string
+	scopes          []string // sorted
+	ws              *Workspace
+	createdAt       time.Time
+	lastUsed        *time.Time
+}
+
+func (k *apiKey) has(scope string) bool {
+	_, ok := slices.BinarySearch(k.scopes, scope)
+	return ok
+}
+
+// readScopes are every ":read" scope Topo documents.
+func readScopes() []string {
+	return []string{ScopeExclusionsRead, ScopeContactsRead, ScopeSequencesRead, "activities:read",
+		"contact_lists:read", "account_lists:read", "webhooks:read", "tasks:read"}
+}
 
 // NewServer starts a server on a free loopback port.
 func NewServer(opt Options) *Server {
@@ -90,7 +65,8 @@ func NewServer(opt Options) *Server {
 	return s
 }
 
-// NewUnstartedServer returns a server that Start will start.
+// NewUnstartedServer returns a server that Start will start. It panics on
+// a key without a token or a token declared twice in opt.Keys.
 func NewUnstartedServer(opt Options) *Server {
 	if opt.Token == "" {
 		opt.Token = DefaultToken
@@ -105,20 +81,57 @@ func NewUnstartedServer(opt Options) *Server {
 		opt.Now = time.Now
 	}
 	s := &Server{
-		opt:      opt,
-		store:    newStore(!opt.NotUnique),
-		accounts: newStore(!opt.NotUnique),
-		stats:    newStats(),
-		keys: map[string]scopes{
-			opt.Token:          {read: true, write: true},
-			opt.ReadOnlyToken:  {read: true},
-			opt.WriteOnlyToken: {write: true},
-		},
-		rng:      rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x70b0)),
-		limiters: map[string]*rate.Limiter{},
+		opt:        opt,
+		stats:      newStats(),
+		keys:       map[string]*apiKey{},
+		workspaces: map[string]*Workspace{},
+		rng:        rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x70b0)),
+		limiters:   map[string]*rate.Limiter{},
+	}
+	s.def = s.workspace(DefaultWorkspace)
+	defaults := []Key{
+		{Token: opt.Token, Name: "mock read-write key", Scopes: []string{ScopeExclusionsRead, ScopeExclusionsWrite,
+			ScopeContactsRead, ScopeContactsWrite, ScopeSequencesRead, ScopeSequencesWrite}},
+		{Token: opt.ReadOnlyToken, Name: "mock read-only key", Scopes: readScopes()},
+		{Token: opt.WriteOnlyToken, Name: "mock write-only key", Scopes: []string{ScopeExclusionsWrite}},
+	}
+	for _, k := range defaults {
+		s.addKey(k)
+	}
+	declared := map[string]bool{}
+	for _, k := range opt.Keys {
+		if k.Token == "" || declared[k.Token] {
+			panic(fmt.Sprintf("topotest: Options.Keys: a key without a token, or one token declared twice (%q…)", keyPrefix(k.Token)))
+		}
+		declared[k.Token] = true
+		s.addKey(k)
 	}
 	s.http = httptest.NewUnstartedServer(s.routes())
 	return s
+}
+
+func (s *Server) addKey(k Key) {
+	if k.Workspace == "" {
+		k.Workspace = DefaultWorkspace
+	}
+	if k.Name == "" {
+		k.Name = "mock key"
+	}
+	sc := slices.Clone(k.Scopes)
+	slices.Sort(sc)
+	s.keys[k.Token] = &apiKey{id: "key_" + newUUID()[:8], token: k.Token, name: k.Name,
+		scopes: slices.Compact(sc), ws: s.workspace(k.Workspace), createdAt: s.stamp()}
+}
+
+// workspace returns the workspace id, made on first use (only while the
+// server is being built: the map is read without a lock afterwards).
+func (s *Server) workspace(id string) *Workspace {
+	if w := s.workspaces[id]; w != nil {
+		return w
+	}
+	w := newWorkspace(s, id)
+	s.workspaces[id] = w
+	return w
 }
 
 // Start serves on l, or on a free loopback port when l is nil.
@@ -137,46 +150,22 @@ func (s *Server) Close() {
 	s.http.Close()
 }
 
-// Records returns every stored contact exclusion in creation order.
-func (s *Server) Records() []Exclusion { return s.store.snapshot() }
+// Workspace returns the workspace of that organization id, or nil when no
+// key belongs to it.
+func (s *Server) Workspace(id string) *Workspace { return s.workspaces[id] }
 
-// Accounts returns every stored account exclusion in creation order.
-func (s *Server) Accounts() []Exclusion { return s.accounts.snapshot() }
+// Records returns every contact exclusion of the default workspace in
+// creation order.
+func (s *Server) Records() []Exclusion { return s.def.Records() }
 
-// Load adds the exclusions in r (a JSON array as written by Save); those
-// with a domain are account exclusions.
-func (s *Server) Load(r io.Reader) error {
-	var items []Exclusion
-	if err := json.NewDecoder(r).Decode(&items); err != nil {
-		return err
-	}
-	for i := range items {
-		ex := items[i]
-		if ex.ID == "" {
-			ex.ID = newUUID()
-		}
-		st := s.store
-		if ex.Domain != nil {
-			st = s.accounts
-		}
-		st.mu.Lock()
-		st.add(&ex)
-		st.mu.Unlock()
-	}
-	return nil
-}
+// Accounts returns every account exclusion of the default workspace in
+// creation order.
+func (s *Server) Accounts() []Exclusion { return s.def.Accounts() }
 
-// Save writes every exclusion, contacts then accounts, as a JSON array.
-func (s *Server) Save(w io.Writer) error {
-	all := append(s.store.snapshot(), s.accounts.snapshot()...)
-	ptrs := make([]*Exclusion, len(all))
-	for i := range all {
-		ptrs[i] = &all[i]
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(ptrs)
-}
+// now is the server's clock; stamp is what it writes into records, which
+// StampOffset may put elsewhere.
+func (s *Server) now() time.Time   { return s.opt.Now() }
+func (s *Server) stamp() time.Time { return s.opt.Now().Add(s.opt.StampOffset) }
 
 // chance draws true with probability p from the seeded source.
 func (s *Server) chance(p float64) bool {

@@ -8,8 +8,9 @@ import (
 	"sync"
 )
 
-// Stats is what the server has seen: enough to prove that a client sent
-// nothing twice and created nothing twice.
+// Stats is what the server has seen, over every workspace: enough to
+// prove that a client sent nothing twice, created nothing twice and
+// stopped every sequence once.
 type Stats struct {
 	Requests int `json:"requests"`
 	// ByStatus counts answers by HTTP status; "reset" counts connections
@@ -26,15 +27,22 @@ type Stats struct {
 	// earlier POST already carried; RepeatedKeys, the keys concerned.
 	RepeatPosts  int `json:"repeat_posts"`
 	RepeatedKeys int `json:"repeated_keys"`
-	// DuplicateCreates counts records created for a key that an earlier
-	// record already had: always 0 unless uniqueness is off.
+	// DuplicateCreates counts records created for a key that another
+	// record held at that moment (a key deleted and created again is not
+	// a duplicate): always 0 unless uniqueness is off.
 	DuplicateCreates int `json:"duplicate_creates"`
+	// Stops counts stops that took effect (a running sequence became
+	// STOPPED_EARLY, whatever the answer); StopsFinished, stops of a
+	// sequence that had already finished (answered 422 or 409, unless a
+	// reset dropped the answer).
+	Stops         int `json:"stops"`
+	StopsFinished int `json:"stops_finished"`
 }
 
 type stats struct {
 	mu      sync.Mutex
 	s       Stats
-	posts   map[string]int
+	posts   map[string]int // by workspace and key
 	creates map[string]int
 }
 
@@ -62,12 +70,13 @@ func (st *stats) count(r *http.Request, status int) {
 	st.s.ByStatus[key]++
 }
 
-func (st *stats) posted(ex *Exclusion) {
+func (st *stats) posted(ws string, ex *Exclusion) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.s.Posts++
 	repeat := false
 	for _, k := range ex.keys() {
+		k = ws + "\x00" + k
 		st.posts[k]++
 		if st.posts[k] == 2 {
 			st.s.RepeatedKeys++
@@ -79,18 +88,36 @@ func (st *stats) posted(ex *Exclusion) {
 	}
 }
 
-func (st *stats) created(ex *Exclusion) {
+// created records a record made; dup says another record held one of its
+// keys at the time.
+func (st *stats) created(ws string, ex *Exclusion, dup bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.s.Created++
-	dup := false
 	for _, k := range ex.keys() {
-		st.creates[k]++
-		dup = dup || st.creates[k] > 1
+		st.creates[ws+"\x00"+k]++
 	}
 	if dup {
 		st.s.DuplicateCreates++
 	}
+}
+
+func (st *stats) createdCount(ws, key string) int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.creates[ws+"\x00"+key]
+}
+
+func (st *stats) stopped() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.s.Stops++
+}
+
+func (st *stats) stopFinished() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.s.StopsFinished++
 }
 
 // Stats returns a copy of the server's counters.
@@ -100,15 +127,13 @@ func (s *Server) Stats() Stats {
 	out.ByStatus = maps.Clone(out.ByStatus)
 	out.ByMethod = maps.Clone(out.ByMethod)
 	s.stats.mu.Unlock()
-	out.Records = len(s.store.snapshot()) + len(s.accounts.snapshot())
+	for _, w := range s.workspaces {
+		out.Records += w.store.len() + w.accounts.len()
+	}
 	return out
 }
 
-// CreatedCount returns how many records were created for an email, a
-// LinkedIn URL or a domain ("email:a@b.co", "linkedin_url:https://…",
-// "domain:example.com").
-func (s *Server) CreatedCount(key string) int {
-	s.stats.mu.Lock()
-	defer s.stats.mu.Unlock()
-	return s.stats.creates[key]
-}
+// CreatedCount returns how many records were created in the default
+// workspace for an email, a LinkedIn URL or a domain ("email:a@b.co",
+// "linkedin_url:https://…", "domain:example.com"), in the form stored.
+func (s *Server) CreatedCount(key string) int { return s.def.CreatedCount(key) }

@@ -23,6 +23,14 @@ type Exclusion struct {
 	Until       *string   `json:"until"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+
+	// seenFrom is when lagging reads first see the record (zero: at once).
+	seenFrom time.Time
+}
+
+// visible says whether list and get see the record at now.
+func (ex *Exclusion) visible(now time.Time) bool {
+	return ex.seenFrom.IsZero() || !now.Before(ex.seenFrom)
 }
 
 // MarshalJSON writes a contact exclusion with all its keys, and an account
@@ -43,13 +51,6 @@ func (ex *Exclusion) MarshalJSON() ([]byte, error) {
 	}{ex.ID, *ex.Domain, ex.Reason, ex.Message, ex.Until, ex.CreatedAt, ex.UpdatedAt})
 }
 
-// reasons are the API's reason values.
-var reasons = []string{
-	"BAD_TIMING", "BOUNCED", "COMPETITOR", "CONTACT_REFUSED", "INTERESTED", "MEETING", "OTHER",
-	"OUT_OF_OFFICE", "UNKNOWN", "UNSUBSCRIBED", "WRONG_PERSON", "EXCLUDE_FROM_SEARCH",
-	"EXCLUDE_FROM_CRM", "REFERRAL", "LEFT_COMPANY",
-}
-
 // store holds one kind of exclusions of one workspace. Its keys (email
 // and LinkedIn URL, or domain) are unique unless the server was told
 // otherwise.
@@ -59,152 +60,13 @@ type store struct {
 	items  []*Exclusion // in creation order
 	byID   map[string]*Exclusion
 	byKey  map[string]*Exclusion // "email:…", "linkedin_url:…", "domain:…"
+	// held counts the records that hold each key now: more than one only
+	// when uniqueness is off, and that is what a duplicate is.
+	held map[string]int
 }
 
 func newStore(unique bool) *store {
-	return &store{unique: unique, byID: map[string]*Exclusion{}, byKey: map[string]*Exclusion{}}
-}
-
-// createRequest is the POST body. Fields are raw JSON so that a wrong type
-// is reported against its field, as the API does.
-type createRequest struct {
-	Reason      json.RawMessage `json:"reason"`
-	Email       json.RawMessage `json:"email"`
-	LinkedInURL json.RawMessage `json:"linkedin_url"`
-	Domain      json.RawMessage `json:"domain"`
-	Message     json.RawMessage `json:"message"`
-	Until       json.RawMessage `json:"until"`
-}
-
-// change is a PATCH: which fields to set, and to what.
-type change struct {
-	reason, message, until *string
-	setMessage, setUntil   bool
-}
-
-// parseChange validates a PATCH body as Topo does.
-func parseChange(body map[string]json.RawMessage) (change, error) {
-	var ch change
-	for k := range body {
-		switch k {
-		case "reason", "message", "until":
-		default:
-			return ch, &fieldError{k, "cannot be changed (only reason, message and until can)"}
-		}
-	}
-	if raw, ok := body["reason"]; ok {
-		var reason string
-		if err := json.Unmarshal(raw, &reason); err != nil || !slices.Contains(reasons, reason) {
-			return ch, &fieldError{"reason", fmt.Sprintf("must be one of %s", strings.Join(reasons, ", "))}
-		}
-		ch.reason = &reason
-	}
-	var err error
-	if raw, ok := body["message"]; ok {
-		ch.setMessage = true
-		if ch.message, err = nullableString("message", raw); err != nil {
-			return ch, err
-		}
-	}
-	if raw, ok := body["until"]; ok {
-		ch.setUntil = true
-		if ch.until, err = nullableString("until", raw); err != nil {
-			return ch, err
-		}
-		if ch.until != nil {
-			if _, err := time.Parse(time.RFC3339, *ch.until); err != nil {
-				return ch, &fieldError{"until", "must be an RFC 3339 date-time"}
-			}
-		}
-	}
-	return ch, nil
-}
-
-// fieldError is a validation failure naming its field.
-type fieldError struct{ field, msg string }
-
-func (e *fieldError) Error() string { return e.field + ": " + e.msg }
-
-// nullableString decodes a string-or-null field; empty strings count as null.
-func nullableString(field string, raw json.RawMessage) (*string, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, &fieldError{field, "must be a string or null"}
-	}
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	return &s, nil
-}
-
-// validate turns a request into an exclusion, with the same rules as the
-// real API: reason required and in the enum (upper case), at least one of
-// email and linkedin_url, until an RFC 3339 date-time.
-func (req *createRequest) validate(now time.Time, account bool) (*Exclusion, error) {
-	var reason string
-	if len(req.Reason) == 0 || string(req.Reason) == "null" {
-		return nil, &fieldError{"reason", "is required"}
-	}
-	if err := json.Unmarshal(req.Reason, &reason); err != nil {
-		return nil, &fieldError{"reason", "must be a string"}
-	}
-	if !slices.Contains(reasons, reason) {
-		return nil, &fieldError{"reason", fmt.Sprintf("must be one of %s", strings.Join(reasons, ", "))}
-	}
-	ex := &Exclusion{Reason: reason, CreatedAt: now, UpdatedAt: now}
-	var err error
-	if ex.Message, err = nullableString("message", req.Message); err != nil {
-		return nil, err
-	}
-	if ex.Until, err = nullableString("until", req.Until); err != nil {
-		return nil, err
-	}
-	if ex.Until != nil {
-		if _, err := time.Parse(time.RFC3339, *ex.Until); err != nil {
-			return nil, &fieldError{"until", "must be an RFC 3339 date-time"}
-		}
-	}
-	if account {
-		return ex, ex.validateAccount(req)
-	}
-	return ex, ex.validateContact(req)
-}
-
-func (ex *Exclusion) validateAccount(req *createRequest) error {
-	var err error
-	if ex.Domain, err = nullableString("domain", req.Domain); err != nil {
-		return err
-	}
-	if ex.Domain == nil {
-		return &fieldError{"domain", "is required"}
-	}
-	if d := *ex.Domain; !strings.Contains(d, ".") || strings.ContainsAny(d, "/@: ") {
-		return &fieldError{"domain", "is not a domain name"}
-	}
-	return nil
-}
-
-func (ex *Exclusion) validateContact(req *createRequest) error {
-	var err error
-	if ex.Email, err = nullableString("email", req.Email); err != nil {
-		return err
-	}
-	if ex.LinkedInURL, err = nullableString("linkedin_url", req.LinkedInURL); err != nil {
-		return err
-	}
-	if ex.Email == nil && ex.LinkedInURL == nil {
-		return &fieldError{"email", "at least one of email or linkedin_url is required"}
-	}
-	if ex.Email != nil && !strings.Contains(*ex.Email, "@") {
-		return &fieldError{"email", "is not a valid email address"}
-	}
-	if ex.LinkedInURL != nil && !strings.Contains(*ex.LinkedInURL, "linkedin.com/") {
-		return &fieldError{"linkedin_url", "is not a LinkedIn URL"}
-	}
-	return nil
+	return &store{unique: unique, byID: map[string]*Exclusion{}, byKey: map[string]*Exclusion{}, held: map[string]int{}}
 }
 
 // keys are what make an exclusion unique: "email:…", "linkedin_url:…" or
@@ -223,35 +85,64 @@ func (ex *Exclusion) keys() []string {
 	return keys
 }
 
-// conflict is a uniqueness violation: the record that already holds the key.
+// conflict is a uniqueness violation: a copy of the record that already
+// holds the key.
 type conflict struct {
 	field    string
 	existing *Exclusion
 }
 
-// create stores ex unless one of its keys is taken.
-func (s *store) create(ex *Exclusion) (*Exclusion, *conflict) {
+// create stores ex unless one of its keys is taken, and returns a copy of
+// it and whether another record held one of its keys already.
+func (s *store) create(ex *Exclusion) (*Exclusion, *conflict, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.unique {
 		for _, k := range ex.keys() {
 			if old := s.byKey[k]; old != nil {
 				field, _, _ := strings.Cut(k, ":")
-				return nil, &conflict{field, old}
+				c := *old
+				return nil, &conflict{field, &c}, false
 			}
 		}
 	}
 	ex.ID = newUUID()
-	s.add(ex)
-	return ex, nil
+	dup := s.add(ex)
+	out := *ex
+	return &out, nil, dup
 }
 
-func (s *store) add(ex *Exclusion) {
+// load adds a record as it was saved, uniqueness unchecked.
+func (s *store) load(ex *Exclusion) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.add(ex)
+}
+
+// add stores ex and says whether a live record already held one of its
+// keys.
+func (s *store) add(ex *Exclusion) bool {
 	s.items = append(s.items, ex)
 	s.byID[ex.ID] = ex
+	dup := false
 	for _, k := range ex.keys() {
 		s.byKey[k] = ex
+		dup = dup || s.held[k] > 0
+		s.held[k]++
 	}
+	return dup
+}
+
+// otherID is the id of the newest record other than id, or "".
+func (s *store) otherID(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ex := range slices.Backward(s.items) {
+		if ex.ID != id {
+			return ex.ID
+		}
+	}
+	return ""
 }
 
 // update applies ch to the record id and returns a copy of it, or nil.
@@ -276,11 +167,12 @@ func (s *store) update(id string, ch change, now time.Time) *Exclusion {
 	return &out
 }
 
-// get returns a copy of the record id, or nil.
-func (s *store) get(id string) *Exclusion {
+// get returns a copy of the record id, or nil when there is none that
+// reads see at now.
+func (s *store) get(id string, now time.Time) *Exclusion {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ex := s.byID[id]; ex != nil {
+	if ex := s.byID[id]; ex != nil && ex.visible(now) {
 		out := *ex
 		return &out
 	}
@@ -298,6 +190,9 @@ func (s *store) delete(id string) bool {
 	for _, k := range ex.keys() {
 		if s.byKey[k] == ex {
 			delete(s.byKey, k)
+		}
+		if s.held[k]--; s.held[k] <= 0 {
+			delete(s.held, k)
 		}
 	}
 	s.items = slices.DeleteFunc(s.items, func(e *Exclusion) bool { return e == ex })
@@ -332,15 +227,16 @@ func (f filter) match(ex *Exclusion) bool {
 	return true
 }
 
-// list returns one page of the matching exclusions and their total. The
-// page holds copies, made under the lock: an update may change a record
-// while the page is being written out.
-func (s *store) list(f filter, page, size int) ([]*Exclusion, int) {
+// list returns the page that window picks from the matching exclusions
+// that reads see at now, and their total. The page holds copies, made
+// under the lock: an update may change a record while the page is being
+// written out.
+func (s *store) list(f filter, now time.Time, window func(total int) (int, int)) ([]*Exclusion, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var all []*Exclusion
 	for _, ex := range s.items {
-		if f.match(ex) {
+		if ex.visible(now) && f.match(ex) {
 			all = append(all, ex)
 		}
 	}
@@ -351,8 +247,7 @@ func (s *store) list(f filter, page, size int) ([]*Exclusion, int) {
 		}
 		return c
 	})
-	start := min((page-1)*size, len(all))
-	end := min(start+size, len(all))
+	start, end := window(len(all))
 	out := make([]*Exclusion, 0, end-start)
 	for _, ex := range all[start:end] {
 		c := *ex
@@ -377,6 +272,12 @@ func compareBy(field string, a, b *Exclusion) int {
 		return strings.Compare(a.Reason, b.Reason)
 	}
 	return a.CreatedAt.Compare(b.CreatedAt)
+}
+
+func (s *store) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.items)
 }
 
 // snapshot copies every record, in creation order.
