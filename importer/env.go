@@ -49,6 +49,9 @@ type Env struct {
 	// outputs) and Cut the third (leave the outputs partial, now). nil:
 	// never.
 	Hard, Cut context.Context
+	// Watchdog is how long the outputs may take to complete after the
+	// second stop before they are left partial, as after a third (0: 10 s).
+	Watchdog time.Duration
 }
 
 // withDefaults fills what was left out.
@@ -82,6 +85,9 @@ func (e Env) withDefaults() Env {
 	}
 	if e.Cut == nil {
 		e.Cut = context.Background()
+	}
+	if e.Watchdog <= 0 {
+		e.Watchdog = watchdog
 	}
 	return e
 }

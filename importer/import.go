@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/topo-io/topo-exclusions/importer/internal/settle"
+	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
 // importRunner makes Topo hold every valid row.
@@ -18,10 +19,13 @@ func (importRunner) setup(ctx context.Context, s *session) error {
 		return err
 	}
 	s.list.total = s.list.count(s.dec.read)
-	if err := s.openLedger(s.link.client.BaseURL()); err != nil {
+	if err := s.lockLedger(); err != nil {
 		return err
 	}
-	if err := s.checkKey(ctx, s.list.reader.Info().Kind); err != nil {
+	if err := s.checkKey(ctx, s.list.reader.Info().Kind, topo.ScopeExclusionsWrite); err != nil {
+		return err
+	}
+	if err := s.openLedger(); err != nil {
 		return err
 	}
 	if a := s.link.access; !a.Read && !a.NoList && s.link.stopped == nil {

@@ -100,6 +100,9 @@ type ReadOptions struct {
 type TopoOptions struct {
 	// BaseURL is Topo's scheme and host ("": https://api.topo.io).
 	BaseURL string
+	// Workspace, when set, pins the run to one workspace (organization
+	// id): a key of another one stops the run before anything is sent.
+	Workspace string
 	// Key is the API key. When empty it is read from TokenFile, or else
 	// from the environment's TOPO_API_KEY.
 	Key, TokenFile string
@@ -107,7 +110,6 @@ type TopoOptions struct {
 	// AutoRate the rate is found, and a Rate above 0 caps what is found.
 	Rate     float64
 	AutoRate bool
-	Burst    int
 	// Concurrency bounds the requests in flight; 0 sizes it from the rate
 	// and the latency.
 	Concurrency int

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/topo-io/topo-exclusions/importer/internal/api"
@@ -92,10 +93,13 @@ func (s *session) connect() error {
 	return nil
 }
 
-// checkKey makes the key check before anything is sent. A base URL that
-// is not Topo's API is a setup error; a refused key or an unreachable
-// Topo stops the run, whose rows are still read and recorded.
-func (s *session) checkKey(ctx context.Context, kind topo.Kind) error {
+// checkKey makes the key check before anything is sent: who the key is
+// (its workspace, which --workspace may pin), whether it has the scopes
+// the command needs (a key that lacks one stops here, exit 2, before any
+// request that writes), and what the list holds. A base URL that is not
+// Topo's API is a setup error; a refused key or an unreachable Topo stops
+// the run, whose rows are still read and recorded.
+func (s *session) checkKey(ctx context.Context, kind topo.Kind, needs ...string) error {
 	access, err := api.CheckKey(ctx, s.link.client, s.link.retrier, kind)
 	s.link.access = access
 	if recorded(err) && err != nil {
@@ -103,8 +107,52 @@ func (s *session) checkKey(ctx context.Context, kind topo.Kind) error {
 		s.link.stopped = err
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	s.sum.Workspace = access.Workspace
+	me := access.Me
+	if me == nil {
+		s.warn("Topo answered 404 to GET /v1/me (an older deployment?): the key's workspace and scopes are not known, so they are learnt from Topo's answers")
+	} else {
+		s.sum.KeyPrefix = me.KeyPrefix
+		s.log.Info(fmt.Sprintf("the key %s… belongs to workspace %s, with scopes %s", me.KeyPrefix, me.OrganizationID, strings.Join(me.Scopes, ", ")))
+	}
+	if pin := s.opts.Topo.Workspace; pin != "" {
+		switch {
+		case me == nil:
+			return Usagef("--workspace %s: Topo has no /v1/me, so the key's workspace cannot be checked; leave --workspace out to run without the check", pin)
+		case me.OrganizationID != pin:
+			return Usagef("the key %s… belongs to workspace %s, not %s (--workspace): nothing was sent", me.KeyPrefix, me.OrganizationID, pin)
+		}
+	}
+	for _, scope := range needs {
+		if me != nil && !me.Has(scope) {
+			return &ScopeError{Scope: scope, Command: s.opts.name(), KeyPrefix: me.KeyPrefix, Workspace: me.OrganizationID}
+		}
+	}
+	return nil
 }
+
+// ScopeError is a key that /v1/me says lacks a scope the command needs:
+// found before anything is sent.
+type ScopeError struct {
+	Scope, Command, KeyPrefix, Workspace string
+	// Why says what the scope is for, when it is not the command itself.
+	Why string
+}
+
+func (e *ScopeError) Error() string {
+	what := e.Command
+	if e.Why != "" {
+		what = e.Why
+	}
+	return fmt.Sprintf("the key %s… (workspace %s) lacks the scope %s, which %s needs: nothing was sent; give the key that scope in Topo (Settings → Developers → API keys), or use another key",
+		e.KeyPrefix, e.Workspace, e.Scope, what)
+}
+
+// Usage marks it a setup error (exit 2): nothing was sent.
+func (e *ScopeError) Usage() bool { return true }
 
 // remember saves the rate limit this run found for the next one; a cache
 // that cannot be written costs the next run a climb, and is said.

@@ -115,11 +115,25 @@ func (l *list) close() {
 	}
 }
 
-// openLedger takes the locks and opens the journal and the state, for a
-// command that writes to Topo. A Go program that asks for neither runs
+// lockLedger takes the journal's and the state's locks, before the key
+// check: another run at the same files is refused without a request.
+func (s *session) lockLedger() error {
+	locks, err := ledger.LockFiles(s.paths.journal, s.paths.state)
+	s.locks = locks
+	return err
+}
+
+// openLedger opens the journal and the state, for a
+// command that writes to Topo, after the key check: the run is known by
+// the workspace the key belongs to, so that another workspace behind the
+// same base URL is another Topo. A Go program that asks for neither runs
 // without: it can then neither resume nor tell a rerun from a first run.
-func (s *session) openLedger(target string) error {
+// A run the key check stopped sends nothing, and leaves them untouched
+// for the run that will.
+func (s *session) openLedger() error {
 	switch {
+	case s.link.stopped != nil:
+		return nil
 	case s.paths.journal == "" && s.paths.state == "":
 		return nil
 	case s.paths.journal == "":
@@ -127,10 +141,13 @@ func (s *session) openLedger(target string) error {
 	}
 	opt := ledger.Options{
 		Journal: s.paths.journal, State: s.paths.state, Input: s.list.name, Spool: s.list.spool,
-		Settings: fingerprintSettings(s.dec, s.opts.Removal, s.list.reader.Info()), Target: s.opts.Command.String() + " " + target,
-		Force: s.opts.Force, Report: s.paths.report, Registry: s.env.StateDir, Durability: ledger.Durability{Now: s.env.Now, Sync: s.env.Sync},
+		Settings: fingerprintSettings(s.dec, s.opts.Removal, s.list.reader.Info()),
+		Target:   s.opts.Command.String() + " " + s.link.client.BaseURL() + " " + s.link.access.Workspace,
+		Force:    s.opts.Force, Report: s.paths.report, Registry: s.env.StateDir, Durability: ledger.Durability{Now: s.env.Now, Sync: s.env.Sync},
+		Locks: s.locks,
 	}
 	ls, err := ledger.Open(opt)
+	s.locks = nil // the ledger holds them now, open or not (Open releases them on failure)
 	if err != nil {
 		return err
 	}

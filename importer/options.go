@@ -157,7 +157,7 @@ func (o *Options) settings() map[string]string {
 		if t.Concurrency == 0 {
 			conc = "auto"
 		}
-		m["base_url"], m["rate"], m["burst"], m["concurrency"] = api.RedactURL(o.baseURL()), rate, fmt.Sprint(t.Burst), conc
+		m["base_url"], m["rate"], m["concurrency"] = api.RedactURL(o.baseURL()), rate, conc
 		m["retries"], m["lookup_retries"], m["timeout"] = fmt.Sprint(t.Retries), fmt.Sprint(t.LookupRetries), t.Timeout.String()
 		m["existing"], m["snapshot"] = orDefault(t.Existing, ExistingPolicies[0]), orDefault(t.Snapshot, SnapshotPolicies[0])
 	}

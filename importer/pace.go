@@ -96,10 +96,10 @@ func (p *pace) save(l Learnt) error {
 // from what was learnt; a number paces at it, lower on 429s.
 func newPacer(t TopoOptions, p *pace, now time.Time) *api.Pacer {
 	if !t.AutoRate {
-		return api.NewPacer(t.Rate, t.Burst)
+		return api.NewPacer(t.Rate)
 	}
 	limit, exact := p.load(now)
-	return api.NewAutoPacer(limit, exact, t.Rate, t.Burst)
+	return api.NewAutoPacer(limit, exact, t.Rate)
 }
 
 // Pool sizing for --concurrency auto. By Little's law the requests in

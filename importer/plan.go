@@ -6,6 +6,7 @@ import (
 
 	"github.com/topo-io/topo-exclusions/importer/internal/api"
 	"github.com/topo-io/topo-exclusions/importer/internal/settle"
+	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
 // planRunner asks Topo what an import (or a removal) would do, and writes
@@ -20,7 +21,7 @@ func (planRunner) setup(ctx context.Context, s *session) error {
 		return err
 	}
 	s.list.total = s.list.count(s.dec.read)
-	if err := s.checkKey(ctx, s.list.reader.Info().Kind); err != nil {
+	if err := s.checkKey(ctx, s.list.reader.Info().Kind, topo.ScopeExclusionsRead); err != nil {
 		return err
 	}
 	if !s.link.access.Read && s.link.stopped == nil {

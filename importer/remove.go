@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/topo-io/topo-exclusions/importer/internal/settle"
+	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
 // removeRunner deletes the exclusions a list names.
@@ -20,13 +21,16 @@ func (removeRunner) setup(ctx context.Context, s *session) error {
 		return err
 	}
 	s.list.total = s.list.count(s.dec.read)
+	if err := s.lockLedger(); err != nil {
+		return err
+	}
 	if err := s.confirmRemoval(); err != nil {
 		return err
 	}
-	if err := s.openLedger(s.link.client.BaseURL()); err != nil {
+	if err := s.checkKey(ctx, s.list.reader.Info().Kind, topo.ScopeExclusionsWrite); err != nil {
 		return err
 	}
-	if err := s.checkKey(ctx, s.list.reader.Info().Kind); err != nil {
+	if err := s.openLedger(); err != nil {
 		return err
 	}
 	return s.openRowOutputs()

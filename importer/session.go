@@ -17,7 +17,8 @@ import (
 )
 
 // watchdog is how long a run may take to complete its outputs after the
-// second stop; then they are left partial, as after a third.
+// second stop, unless Env says otherwise; then they are left partial, as
+// after a third.
 const watchdog = 10 * time.Second
 
 // session is what every command shares: the options and surroundings, the
@@ -38,6 +39,7 @@ type session struct {
 	list   *list           // the input, for commands that read one
 	rows   *recorder       // where each row's outcome goes
 	ledger *ledger.Session // for commands that write to Topo
+	locks  []*ledger.Lock  // the journal's and state's, until the ledger holds them
 	said   bool            // the error was already said
 
 	// mu guards what a cut (the third stop) and the run's own goroutine
@@ -68,7 +70,7 @@ func (s *session) watch(ctx context.Context, r runner) error {
 	watch, stopWatch := context.WithCancel(s.env.Cut)
 	defer stopWatch()
 	defer context.AfterFunc(s.env.Hard, func() {
-		t := time.AfterFunc(watchdog, stopWatch)
+		t := time.AfterFunc(s.env.Watchdog, stopWatch)
 		context.AfterFunc(watch, func() { t.Stop() })
 	})()
 	select {
@@ -249,6 +251,9 @@ func (s *session) writeReports() {
 // this leaves a run that resumes, never one "completed" without its
 // report. A run that stopped before it read a row leaves no journal.
 func (s *session) closeLedger(runErr error) error {
+	for _, l := range s.locks {
+		_ = l.Unlock()
+	}
 	if s.ledger == nil {
 		return nil
 	}

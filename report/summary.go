@@ -27,6 +27,12 @@ type Summary struct {
 	Error  string `json:"error,omitempty"`
 	Resume string `json:"resume,omitempty"`
 
+	// Workspace is the Topo workspace the key belongs to (organization id,
+	// or "key:" and a hash of the key where /v1/me is missing); KeyPrefix
+	// the key's prefix as Topo shows it (never the key).
+	Workspace string `json:"workspace,omitempty"`
+	KeyPrefix string `json:"key_prefix,omitempty"`
+
 	Input     string `json:"input"`
 	Encoding  string `json:"encoding,omitempty"`
 	Delimiter string `json:"delimiter,omitempty"`
@@ -177,6 +183,13 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	if line := s.commandLine(); line != "" {
 		b.WriteString(line)
+	}
+	if s.Workspace != "" {
+		key := ""
+		if s.KeyPrefix != "" {
+			key = ", key " + s.KeyPrefix + "…"
+		}
+		fmt.Fprintf(&b, "topo:     workspace %s%s\n", s.Workspace, key)
 	}
 	if s.Send != nil {
 		fmt.Fprintf(&b, "requests: %s (%.1f/s), %s, %s answered 429; %s settled without a request\n",

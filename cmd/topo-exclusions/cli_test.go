@@ -19,7 +19,7 @@ func TestCommandLineConventions(t *testing.T) {
 		stdout, stderr string // each must contain this
 	}{
 		{"help for a command", []string{"help", "import"}, 0, "topo-exclusions import [flags] FILE", ""},
-		{"help flags grouped, long form", []string{"import", "--help"}, 0, "Pacing flags:\n      --burst N", ""},
+		{"help flags grouped, long form", []string{"import", "--help"}, 0, "Pacing flags:\n      --concurrency auto|N", ""},
 		{"version flag", []string{"--version"}, 0, "topo-exclusions ", ""},
 		{"help of version", []string{"version", "--help"}, 0, "Usage:", ""},
 		{"bash completion", []string{"completion", "bash"}, 0, "bash completion", ""},

@@ -93,12 +93,13 @@ func (f *flags) addTopo(c *cobra.Command) {
 	fs.StringVar(&f.tokenFile, "token-file", "", "read the API key from `path` (default: env TOPO_API_KEY)")
 	group(fs, "Topo", "base-url", "token-file")
 	fs.Var(f.rate, "rate", "requests per second: auto finds Topo's limit and remembers it; a number caps it (0: as fast as Topo allows)")
-	fs.Var(f.burst, "burst", "requests that may go at once above --rate")
+	fs.Var(f.burst, "burst", "no longer used: requests leave one at a time, evenly spaced")
+	_ = fs.MarkDeprecated("burst", "requests now leave one at a time, evenly spaced (a server whose bucket holds one token answers the second of any pair 429); the flag is ignored")
 	fs.Var(f.concurrency, "concurrency", "requests in flight at most: auto sizes it from the rate and the latency (1 to 256)")
 	fs.Var(f.retries, "retries", "times one write (a create, update or delete) is sent again after a 429, a 5xx, a reset or a timeout: at most N+1 sends a row")
 	fs.Var(f.lookupRetries, "lookup-retries", "times one read (a lookup, a page of Topo's list, the key check) is sent again, apart from --retries")
 	fs.Var(&f.timeout, "timeout", "limit for each request")
-	group(fs, "Pacing", "rate", "burst", "concurrency", "retries", "lookup-retries", "timeout")
+	group(fs, "Pacing", "rate", "concurrency", "retries", "lookup-retries", "timeout")
 }
 
 // addResume adds the journal's flags (commands that write to Topo).
@@ -124,7 +125,7 @@ func (f *flags) options(cmd importer.Command, path string) (importer.Options, er
 		Journal: f.journal, State: f.state, Force: f.force, Quiet: f.quiet,
 		Topo: importer.TopoOptions{
 			BaseURL: f.baseURL, TokenFile: f.tokenFile, Rate: f.rate.value, AutoRate: f.rate.auto,
-			Burst: f.burst.Int(), Retries: f.retries.Int(), LookupRetries: f.lookupRetries.Int(),
+			Retries: f.retries.Int(), LookupRetries: f.lookupRetries.Int(),
 			Timeout: f.timeout.d, Grace: f.grace.d, MaxFailures: f.maxFailures.Int(),
 			Existing: f.existing.value, Snapshot: f.snapshot.value,
 		},

@@ -148,12 +148,14 @@ func TestImportRefusedKeys(t *testing.T) {
 	if st := srv.Stats(); st.ByMethod["POST"] != 0 {
 		t.Errorf("a refused key still POSTed: %+v", st)
 	}
-	res, rows, _ = importRun(t, srv, topotest.DefaultReadOnlyToken, sample(t, "dashboard.csv"))
-	if res.code != 3 || !strings.Contains(res.stderr, "exclusions:write") || statuses(rows)["not_attempted"] != 6 {
-		t.Errorf("read-only key: exit %d, statuses %v\n%s", res.code, statuses(rows), res.stderr)
+	// /v1/me says the key cannot write: refused before any request that
+	// writes (once, this cost a POST).
+	res, _, _ = importRun(t, srv, topotest.DefaultReadOnlyToken, sample(t, "dashboard.csv"))
+	if res.code != 2 || !strings.Contains(res.stderr, "lacks the scope exclusions:write, which import needs") {
+		t.Errorf("read-only key: exit %d\n%s", res.code, res.stderr)
 	}
-	if st := srv.Stats(); st.ByMethod["POST"] != 1 {
-		t.Errorf("a key without write scope cost %d POSTs, want 1", st.ByMethod["POST"])
+	if st := srv.Stats(); st.ByMethod["POST"] != 0 {
+		t.Errorf("a key without write scope cost %d POSTs, want none", st.ByMethod["POST"])
 	}
 }
 
@@ -320,7 +322,7 @@ func TestImportFlagsTakeEffect(t *testing.T) {
 	os.WriteFile(in, []byte("Work E-mail|Why\nA@Example.com|unsubscribed\n"), 0o644)
 	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
 	args := []string{"import", "--map", "email=Work E-mail", "--map", "reason=Why", "--delimiter", "|",
-		"--encoding", "utf-8", "--burst", "2", "--retries", "1", "--lookup-retries", "1", "--journal", "custom.journal",
+		"--encoding", "utf-8", "--retries", "1", "--lookup-retries", "1", "--journal", "custom.journal",
 		"--report", "r.csv", "--failures", "f.csv"}
 	// A timeout shorter than every answer: the key check, a read, gives
 	// up after --lookup-retries 1, that is two attempts, and nothing is
@@ -350,47 +352,36 @@ func TestMockServerFaultFlags(t *testing.T) {
 	}
 }
 
-// TestRateLimitIsRememberedPerAPIAndKey: --rate auto (the default) climbs
-// to the limit Topo states, remembers it in the user's cache under hashes
-// of the URL and key, and the next run starts there without a climb.
-func TestRateLimitIsRememberedPerAPIAndKey(t *testing.T) {
+// TestAShortRunLearnsNoLimit: --rate auto (the default) climbs towards
+// the limit Topo states, but a run of a second proves nothing about what
+// Topo accepts for long: nothing is remembered as Topo's limit (a 12-row
+// run once taught every later run a wrong one). What is remembered is
+// keyed by hashes of the URL and key, never either (the pacer's own tests
+// prove what a long run learns).
+func TestAShortRunLearnsNoLimit(t *testing.T) {
 	t.Parallel()
 	srv := topotest.NewServer(topotest.Options{Rate: 100, Burst: 5})
 	defer srv.Close()
 	dir := t.TempDir()
 	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
-	climbOf := func(name string) (climb, found float64) {
-		var sum struct {
-			Send struct {
-				Climb float64 `json:"rate_limit_climb_seconds"`
-				Found float64 `json:"rate_limit_found"`
-				Exact bool    `json:"rate_limit_exact"`
-			} `json:"send"`
-		}
-		if err := json.Unmarshal([]byte(readFile(t, dir, name)), &sum); err != nil {
-			t.Fatal(err)
-		}
-		if !sum.Send.Exact {
-			t.Errorf("%s: the limit found is not exact: %+v", name, sum.Send)
-		}
-		return sum.Send.Climb, sum.Send.Found
-	}
 	first := runBinaryEnv(t, dir, "", env, "import", "--rate", "auto", "--summary", "s1.json", "--report", "r1.csv", "--failures", "f1.csv", generated(t, 60))
 	if first.code != 1 { // generated lists hold invalid rows
 		t.Fatalf("exit %d\n%s", first.code, first.stderr)
 	}
-	if climb, found := climbOf("s1.json"); climb <= 0 || found != 100 {
-		t.Errorf("first run: climbed %vs to %v/s, want a climb to the stated 100/s", climb, found)
+	var sum struct {
+		Send struct {
+			Climb float64 `json:"rate_limit_climb_seconds"`
+			Exact bool    `json:"rate_limit_exact"`
+		} `json:"send"`
 	}
-	cache := readFile(t, filepath.Join(home(t), "cache", "topo-exclusions"), "rate-limits.json")
-	if !strings.Contains(cache, `"limit": 100`) || strings.Contains(cache, topotest.DefaultToken) || strings.Contains(cache, "127.0.0.1") {
+	if err := json.Unmarshal([]byte(readFile(t, dir, "s1.json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Send.Exact || sum.Send.Climb <= 0 {
+		t.Errorf("a one-second run: climbed %vs, exact %v; want a climb, and no limit called exact", sum.Send.Climb, sum.Send.Exact)
+	}
+	cache, _ := os.ReadFile(filepath.Join(home(t), "cache", "topo-exclusions", "rate-limits.json"))
+	if strings.Contains(string(cache), `"exact": true`) || strings.Contains(string(cache), topotest.DefaultToken) || strings.Contains(string(cache), "127.0.0.1") {
 		t.Errorf("cache:\n%s", cache)
-	}
-	second := runBinaryEnv(t, dir, "", env, "import", "--rate", "auto", "--summary", "s2.json", "--report", "r2.csv", "--failures", "f2.csv", generated(t, 61))
-	if second.code != 1 {
-		t.Fatalf("exit %d\n%s", second.code, second.stderr)
-	}
-	if climb, found := climbOf("s2.json"); climb != 0 || found != 100 {
-		t.Errorf("second run: climbed %vs, found %v/s; want no climb from the remembered 100/s", climb, found)
 	}
 }

@@ -34,6 +34,9 @@ func startCLI(t *testing.T, dir string, stdin io.Reader, extra []string, args ..
 		var out, errb bytes.Buffer
 		e := inProcess(t, dir, stdin, &out, &errb, extra)
 		e.soft, e.Hard, e.Cut = soft, hard, cut
+		// The watchdog's 10 s bound real time: on a busy machine, 200,000
+		// rows may take longer to record after the second stop.
+		e.Watchdog = time.Minute
 		code := run(e, args)
 		r.done <- result{code, out.String(), errb.String()}
 	}()
@@ -181,8 +184,8 @@ func TestOutputsReplaceSymlinksNeverTheirTargets(t *testing.T) {
 	if res.code != 2 || !strings.Contains(res.stderr, "list.journal.lock is a symbolic link") {
 		t.Errorf("a lock that is a link: exit %d\n%s", res.code, res.stderr)
 	}
-	if b, _ := os.ReadFile(target); string(b) != "keep me\n" || srv.Stats().Requests != 0 {
-		t.Errorf("the lock's target was changed (%q) or requests were sent (%d)", b, srv.Stats().Requests)
+	if b, _ := os.ReadFile(target); string(b) != "keep me\n" || srv.Stats().ByMethod["GET"] != srv.Stats().Requests {
+		t.Errorf("the lock's target was changed (%q) or writes were sent (%+v): only the key check may have been", b, srv.Stats().ByMethod)
 	}
 }
 

@@ -59,10 +59,12 @@ func TestOneInterruptLeavesAHalfReadValidationPartial(t *testing.T) {
 				return
 			default:
 			}
-			fmt.Fprintf(pw, "p%d@example.com,other\n", i)
+			if _, err := fmt.Fprintf(pw, "p%d@example.com,other\n", i); err != nil {
+				return // the run stopped reading
+			}
 		}
 	}()
-	defer close(stop)
+	defer func() { close(stop); pr.Close() }()
 	r := startCLI(t, dir, pr, nil, "validate", "--report", "r.csv", "--failures", "f.csv", "--summary", "s.json", "-")
 	time.Sleep(50 * time.Millisecond) // reading under way; the rows never end
 	r.soft()

@@ -128,8 +128,13 @@ func TestStdinSpoolLivesBesideTheJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	var spool []string
-	for deadline := time.Now().Add(10 * time.Second); len(spool) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	// Killed once the journal exists (the key check comes first, and the
+	// run is known by the key's workspace).
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		spool, _ = filepath.Glob(filepath.Join(dir, "stdin.journal.*.stdin"))
+		if _, err := os.Stat(filepath.Join(dir, "stdin.journal")); err == nil && len(spool) > 0 {
+			break
+		}
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()

@@ -102,12 +102,22 @@ type Change struct {
 	Until   *string `json:"until"`
 }
 
-// Page is one page of the list endpoint.
-type Page struct {
-	Items      []Exclusion `json:"items"`
-	TotalCount int         `json:"total_count"`
-	TotalPages int         `json:"total_pages"`
-	HasMore    bool        `json:"has_more"`
+// Page is one page of a list endpoint (exclusions, contacts, sequences).
+// The totals and has_more are pointers: a proxy or an older deployment
+// may leave them out, and a missing total is not a zero.
+type Page[T any] struct {
+	Items      []T   `json:"items"`
+	TotalCount *int  `json:"total_count"`
+	TotalPages *int  `json:"total_pages"`
+	HasMore    *bool `json:"has_more"`
+}
+
+// Total is the page's total_count, and whether it gave one.
+func (p *Page[T]) Total() (int, bool) {
+	if p.TotalCount == nil {
+		return 0, false
+	}
+	return *p.TotalCount, true
 }
 
 // ParseUntil reads an until value: nil (permanent) for null or empty.

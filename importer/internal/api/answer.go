@@ -24,7 +24,7 @@ type Answer struct {
 	// Record is a 2xx body that is one exclusion; Page a 2xx body that is
 	// a page of the list endpoint.
 	Record *topo.Exclusion
-	Page   *topo.Page
+	Page   *topo.Page[topo.Exclusion]
 	// Problem is Topo's error body, for statuses of 400 and above.
 	Problem Problem
 	// BadBody says the body was not the JSON expected (an HTML page from a
@@ -42,6 +42,16 @@ type Answer struct {
 	// Sent and Received frame the attempt on this machine's clock; Date
 	// is the server's Date header (zero when absent).
 	Sent, Received, Date time.Time
+
+	// body is a 2xx answer's body, for Decode.
+	body []byte
+}
+
+// NotFound says Topo itself answered that there is no such resource: a
+// 404 with its JSON NotFoundIssue. A 404 page from a proxy, or one that
+// says something else, proves nothing about the record.
+func (a Answer) NotFound() bool {
+	return a.Err == nil && a.Status == http.StatusNotFound && !a.BadBody && a.Problem.Type == "NotFoundIssue"
 }
 
 // Problem is Topo's error body.
@@ -67,16 +77,22 @@ func (a *Answer) read(hr *http.Response, body []byte) {
 	case a.Status/100 == 3:
 		a.Location = hr.Header.Get("Location")
 	case a.Status/100 == 2:
-		a.decodeSuccess(body)
+		a.body = body
 	default:
 		a.decodeProblem(body)
 	}
 }
 
-// decodeSuccess reads a 2xx body as a page or a record. A body that is
-// neither is kept as BadBody: a 2xx alone proves nothing.
-func (a *Answer) decodeSuccess(body []byte) {
-	if len(strings.TrimSpace(string(body))) == 0 {
+// decodeExclusions reads a 2xx body of the exclusion endpoints as a page
+// or a record. A body that is neither is kept as BadBody: a 2xx alone
+// proves nothing.
+func (a *Answer) decodeExclusions() {
+	body := a.body
+	if a.Status/100 != 2 || len(strings.TrimSpace(string(body))) == 0 {
+		return
+	}
+	if err := checkJSON(body); err != nil {
+		a.BadBody, a.Problem.Message = true, strings.TrimPrefix(err.Error(), errNotTopos.Error()+": ")
 		return
 	}
 	var probe map[string]json.RawMessage
@@ -85,7 +101,7 @@ func (a *Answer) decodeSuccess(body []byte) {
 		return
 	}
 	if _, ok := probe["items"]; ok {
-		var p topo.Page
+		var p topo.Page[topo.Exclusion]
 		if err := json.Unmarshal(body, &p); err != nil {
 			a.BadBody, a.Problem.Message = true, "page is not the list endpoint's: "+err.Error()
 			return

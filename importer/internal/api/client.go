@@ -8,6 +8,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,6 +127,13 @@ func NewClient(baseURL, key, userAgent string, hc *http.Client, now func() time.
 	return &Client{base: u, key: key, http: c, userAgent: userAgent, clock: &Clock{}, now: now}, nil
 }
 
+// KeyID names the key without saying it: the first 16 hex digits of its
+// SHA-256, for where a workspace must be told apart without /v1/me.
+func (c *Client) KeyID() string {
+	sum := sha256.Sum256([]byte(c.key))
+	return hex.EncodeToString(sum[:8])
+}
+
 // BaseURL is the API's scheme, host and port.
 func (c *Client) BaseURL() string { return c.base.String() }
 
@@ -133,27 +142,36 @@ func (c *Client) Clock() *Clock { return c.clock }
 
 // Create sends one create request.
 func (c *Client) Create(ctx context.Context, k topo.Kind, d topo.Draft) Answer {
-	return c.send(ctx, http.MethodPost, kindPath(k), d)
+	return c.exclusions(ctx, http.MethodPost, kindPath(k), d)
 }
 
 // Update sends one PATCH of the exclusion id.
 func (c *Client) Update(ctx context.Context, k topo.Kind, id string, ch topo.Change) Answer {
-	return c.send(ctx, http.MethodPatch, kindPath(k)+"/"+url.PathEscape(id), ch)
+	return c.exclusions(ctx, http.MethodPatch, kindPath(k)+"/"+url.PathEscape(id), ch)
 }
 
 // Delete sends one DELETE of the exclusion id.
 func (c *Client) Delete(ctx context.Context, k topo.Kind, id string) Answer {
-	return c.send(ctx, http.MethodDelete, kindPath(k)+"/"+url.PathEscape(id), nil)
+	return c.exclusions(ctx, http.MethodDelete, kindPath(k)+"/"+url.PathEscape(id), nil)
 }
 
 // Get reads the exclusion id.
 func (c *Client) Get(ctx context.Context, k topo.Kind, id string) Answer {
-	return c.send(ctx, http.MethodGet, kindPath(k)+"/"+url.PathEscape(id), nil)
+	return c.exclusions(ctx, http.MethodGet, kindPath(k)+"/"+url.PathEscape(id), nil)
 }
 
 // List reads one page of the list endpoint.
 func (c *Client) List(ctx context.Context, k topo.Kind, q Query) Answer {
-	return c.send(ctx, http.MethodGet, kindPath(k)+"?"+q.values().Encode(), nil)
+	return c.exclusions(ctx, http.MethodGet, kindPath(k)+"?"+q.values().Encode(), nil)
+}
+
+// exclusions sends a request to the exclusion endpoints and reads its
+// answer as their records and pages.
+func (c *Client) exclusions(ctx context.Context, method, path string, body any) Answer {
+	a := c.send(ctx, method, path, body)
+	a.decodeExclusions()
+	a.Problem.Message = c.scrub(a.Problem.Message)
+	return a
 }
 
 func (c *Client) send(ctx context.Context, method, path string, body any) Answer {
@@ -185,6 +203,8 @@ func (c *Client) send(ctx context.Context, method, path string, body any) Answer
 	raw, err := io.ReadAll(io.LimitReader(hr.Body, maxResponseBody))
 	a.Received = c.now()
 	a.read(hr, raw)
+	a.Problem.Message, a.Problem.Type, a.Problem.RequestID = c.scrub(a.Problem.Message), c.scrub(a.Problem.Type), c.scrub(a.Problem.RequestID)
+	a.Location = c.scrub(a.Location)
 	if err != nil {
 		a.Err = err // the answer was cut off: what it meant is not known
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -167,7 +168,7 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 				if d := Describe(a); !strings.Contains(d, fmt.Sprintf("Topo answered %d %s", status, target)) || !strings.Contains(d, "set --base-url") {
 					t.Errorf("the row's error does not name the address: %q", d)
 				}
-				r := &Retrier{Pacer: NewPacer(0, 1), Retries: 3, Timeout: time.Second}
+				r := &Retrier{Pacer: NewPacer(0), Retries: 3, Timeout: time.Second}
 				_, err = CheckKey(context.Background(), c, r, topo.Contacts)
 				var redir *RedirectError
 				if !errors.As(err, &redir) || !strings.Contains(err.Error(), "set --base-url") || !strings.Contains(err.Error(), target) {
@@ -181,38 +182,81 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 	}
 }
 
-// TestCheckKeyAnswers: the key check tells a key that cannot read from a
+// TestCheckKeyAnswers: the key check asks /v1/me who the key is (an
+// older Topo without it answers 404), tells a key that cannot read from a
 // base URL that is not Topo's, and counts what a snapshot would cost.
 func TestCheckKeyAnswers(t *testing.T) {
+	t.Parallel()
+	const (
+		noMe  = ""
+		rw    = `{"id":"k1","organization_id":"org_1","name":"ops","key_prefix":"topo_rw","scopes":["exclusions:read","exclusions:write"]}`
+		wo    = `{"id":"k2","organization_id":"org_1","name":"ops","key_prefix":"topo_wo","scopes":["exclusions:write"]}`
+		reads = `{"items":[],"total_count":1234,"total_pages":124,"has_more":true}`
+	)
+	withMe := func(me string) *topo.Me {
+		var m topo.Me
+		if err := json.Unmarshal([]byte(me), &m); err != nil {
+			t.Fatal(err)
+		}
+		return &m
+	}
 	tests := []struct {
-		name   string
-		status int
-		body   string
-		kind   topo.Kind
-		access Access
-		err    any
+		name     string
+		me       string // the /v1/me body; noMe: 404
+		meStatus int
+		status   int
+		body     string
+		kind     topo.Kind
+		access   Access // Workspace "": the key's hash
+		err      any
+		lists    int
 	}{
-		{"reads", 200, `{"items":[],"total_count":1234,"total_pages":124,"has_more":true}`, topo.Contacts, Access{Read: true, Total: 1234}, nil},
-		{"write-only key", 403, `{"status_code":403,"type":"UnauthorizedIssue","message":"scope"}`, topo.Contacts, Access{}, nil},
-		{"bad key", 401, `{"status_code":401,"type":"UnauthorizedIssue","message":"bad"}`, topo.Contacts, Access{}, new(*AuthError)},
-		{"404: not Topo's API", 404, `<html>not found</html>`, topo.Contacts, Access{}, new(*NotAPIError)},
-		{"404 for accounts: no list endpoint", 404, `{"status_code":404,"type":"NotFoundIssue","message":"no"}`, topo.Accounts, Access{NoList: true}, nil},
-		{"200 that is not a page", 200, `{}`, topo.Contacts, Access{}, new(*NotAPIError)},
-		{"503s throughout", 503, `{}`, topo.Contacts, Access{}, new(*UnavailableError)},
+		{"reads, /v1/me says the scopes", rw, 200, 200, reads, topo.Contacts, Access{Me: withMe(rw), Workspace: "org_1", Read: true, Total: 1234, TotalKnown: true}, nil, 1},
+		{"write-only key by /v1/me: no list asked", wo, 200, 403, `{}`, topo.Contacts, Access{Me: withMe(wo), Workspace: "org_1"}, nil, 0},
+		{"/v1/me refuses the key", `{"status_code":401,"type":"UnauthorizedIssue","message":"bad"}`, 401, 200, reads, topo.Contacts, Access{}, new(*AuthError), 0},
+		{"/v1/me is a 200 page that is not Topo's", `<html>hi</html>`, 200, 200, reads, topo.Contacts, Access{}, new(*NotAPIError), 0},
+		{"no /v1/me: reads", noMe, 404, 200, reads, topo.Contacts, Access{Read: true, Total: 1234, TotalKnown: true}, nil, 1},
+		{"no /v1/me: a total the page contradicts is not trusted", noMe, 404, 200, `{"items":[{"id":"x","reason":"OTHER"}],"total_count":0}`, topo.Contacts, Access{Read: true}, nil, 1},
+		{"no /v1/me: no total", noMe, 404, 200, `{"items":[]}`, topo.Contacts, Access{Read: true}, nil, 1},
+		{"no /v1/me: write-only key", noMe, 404, 403, `{"status_code":403,"type":"UnauthorizedIssue","message":"scope"}`, topo.Contacts, Access{}, nil, 1},
+		{"no /v1/me: bad key", noMe, 404, 401, `{"status_code":401,"type":"UnauthorizedIssue","message":"bad"}`, topo.Contacts, Access{}, new(*AuthError), 1},
+		{"no /v1/me: 404 is not Topo's API", noMe, 404, 404, `<html>not found</html>`, topo.Contacts, Access{}, new(*NotAPIError), 1},
+		{"no /v1/me: 404 for accounts: no list endpoint", noMe, 404, 404, `{"status_code":404,"type":"NotFoundIssue","message":"no"}`, topo.Accounts, Access{NoList: true}, nil, 1},
+		{"no /v1/me: 200 that is not a page", noMe, 404, 200, `{}`, topo.Contacts, Access{}, new(*NotAPIError), 3},
+		{"503s throughout", noMe, 503, 503, `{}`, topo.Contacts, Access{}, new(*UnavailableError), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			t.Parallel()
+			var lists atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/v1/me" {
+					w.WriteHeader(tt.meStatus)
+					if tt.me == noMe {
+						io.WriteString(w, `{"status_code":404,"type":"NotFoundIssue","message":"no route"}`)
+					}
+					io.WriteString(w, tt.me)
+					return
+				}
+				lists.Add(1)
 				w.WriteHeader(tt.status)
 				io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()
 			c, _ := NewClient(srv.URL, "k", "ua", nil, nil)
 			defer c.CloseIdleConnections()
-			r := &Retrier{Pacer: NewPacer(0, 1), Retries: 2, Timeout: time.Second, Backoff: func(int) time.Duration { return 0 }}
+			r := &Retrier{Pacer: NewPacer(0), Retries: 2, Timeout: time.Second, Backoff: func(int) time.Duration { return 0 }}
 			access, err := CheckKey(context.Background(), c, r, tt.kind)
-			if access != tt.access {
-				t.Errorf("access %+v, want %+v", access, tt.access)
+			want := tt.access
+			if want.Workspace == "" && err == nil {
+				want.Workspace = "key:" + c.KeyID()
+			}
+			if err == nil && (fmt.Sprint(access.Me) != fmt.Sprint(want.Me) || fmt.Sprint(access.Workspace, access.Read, access.Total, access.TotalKnown, access.NoList) !=
+				fmt.Sprint(want.Workspace, want.Read, want.Total, want.TotalKnown, want.NoList)) {
+				t.Errorf("access %+v (me %+v), want %+v (me %+v)", access, access.Me, want, want.Me)
+			}
+			if int(lists.Load()) != tt.lists {
+				t.Errorf("%d requests to the list, want %d", lists.Load(), tt.lists)
 			}
 			switch want := tt.err.(type) {
 			case nil:
@@ -244,13 +288,13 @@ func TestRetrierHonoursRetryAfterOnEveryRequest(t *testing.T) {
 			w.WriteHeader(429)
 			return
 		}
-		io.WriteString(w, `{"items":[],"total_count":0}`)
+		io.WriteString(w, `{"id":"k","organization_id":"org","scopes":["exclusions:write"]}`)
 	}))
 	defer srv.Close()
 	c, _ := NewClient(srv.URL, "k", "ua", nil, nil)
 	defer c.CloseIdleConnections()
 	var waited time.Duration
-	r := &Retrier{Pacer: NewPacer(0, 1), Retries: 2, Timeout: time.Second, Backoff: func(int) time.Duration { return 0 }}
+	r := &Retrier{Pacer: NewPacer(0), Retries: 2, Timeout: time.Second, Backoff: func(int) time.Duration { return 0 }}
 	r.Sleep = func(ctx context.Context, d time.Duration) error { waited += d; return nil }
 	if _, err := CheckKey(context.Background(), c, r, topo.Contacts); err != nil || waited != time.Second || n.Load() != 2 {
 		t.Errorf("err %v, waited %v after %d requests; want the 1s Retry-After honoured", err, waited, n.Load())

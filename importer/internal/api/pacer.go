@@ -1,277 +1,206 @@
 package api
 
 import (
-	"context"
 	"math"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Pacer decides when the next request may go; the workers decide what it
-// is. It owns one token bucket shared by every worker, so a slowdown
-// slows the whole pool, and it adapts the bucket's rate to the server:
+// is. One pacer is shared by every worker. Requests leave one at a time,
+// evenly spaced at the current rate, and a waiting request re-reads the
+// rate whenever it changes (pacer_wait.go): a server whose bucket holds a
+// single token sees no clumps, and a wait booked during a storm of 429s
+// shrinks as soon as the rate rises again.
 //
-//   - on a 429 it sets the rate just under the acceptance rate observed
-//     since the last cut (at most two seconds), which is where the
-//     server's real limit shows (cutting by a fixed factor overshoots
-//     downwards and climbs back slowly: measured at 44% of the limit);
-//   - after a quiet spell it probes upwards by 2% a second, never past the
-//     ceiling (the rate the user asked for, if any); a probe that only
-//     meets the same limit again doubles the next quiet spell, so a long
-//     run knocks on the limit about once a minute, not all the time;
-//   - an X-RateLimit-Limit caps it at once (read as per second: a limit
-//     over any longer window is only looser).
+// The rate follows what the server accepts. The pacer keeps good, the
+// highest rate it sustained (it held requests back and none was refused),
+// and bad, the lowest rate that met 429s since:
 //
-// An automatic pacer (--rate auto) finds the limit by itself: it starts
-// just under what the last run against this API and key found, or at a
-// safe rate, and then doubles every quarter second while Topo stays quiet
-// and the pool uses the rate it has, until the first 429 (or straight to
-// the limit an X-RateLimit-Limit header gives). It lands at what Topo
-// accepted over the last half second, which still includes Topo's burst,
-// and a second later cuts to what Topo accepted since: the limit itself.
+//   - climbing (an automatic pacer that learnt nothing exact, or after a
+//     storm) doubles the rate every climbStep once answers to requests
+//     sent at the new rate came back clean; at the first 429 it lands at
+//     the rate before, or at what Topo accepted over the last half second
+//     when that is more;
+//   - searching raises the rate from good by at most a quarter, half way
+//     to bad (a quarter of the way after a step that met a 429). A step
+//     counts as good after a confirm: twice what steps above the limit
+//     took to meet a 429 (one to four seconds, a window limiter's second
+//     at least), and confirmExcess requests more than good would have
+//     sent, so that a bucket's burst cannot hide it. A step answered 429
+//     goes straight back to good, not down to what Topo accepted
+//     meanwhile: a bucket without burst accepts every other request of a
+//     pace just above its limit, and reads as half of it;
+//   - when bad is within 2% of good it holds, and knocks 2% above good
+//     after a quiet spell that doubles (10 s to a minute) with every knock
+//     that meets the limit; a knock that holds starts a creep up (2%, 4%,
+//     8%... a confirm each);
+//   - a 429 at good means the limit is lower than good: once settleFresh
+//     answers to requests sent at the current rate are in, and settle
+//     after the last cut (sooner when a quarter of them were 429s), it cuts
+//     by the share Topo refused, by at most half. For settle after a
+//     landing or a cut it goes no lower than a quarter of where it came
+//     to, and
+//     after a step back to good not below good: a window limiter filled
+//     by one rate goes on refusing the next for a while;
+//   - a storm (Topo accepted under a fifth of the rate over the last half
+//     second) says nothing of the limit: the rate halves, at most every
+//     settle, and after a quiet second climbs back to good.
+//
+// The rate never passes the ceiling the user set, nor the lowest
+// X-RateLimit-Limit seen (read as per second: a limit over a longer window
+// is only looser). A climb goes up to a published limit as fast as it
+// climbs, not in one jump, and 429s under it lower the rate as they would
+// without it: a published limit is a ceiling, never evidence (a header
+// that says 1000 a second while Topo refuses the sixth request of a
+// second teaches nothing). What the pacer learns is what Topo accepted.
 type Pacer struct {
-	mu       sync.Mutex
-	lim      *rate.Limiter
-	ceiling  rate.Limit
-	climbing bool // automatic, and no 429 or limit header met yet
-	floor    rate.Limit
-	now      func() time.Time
+	mu    sync.Mutex
+	sched schedule
+	now   func() time.Time
+	start time.Time
 
-	start      time.Time
-	buckets    [window / bucket]int // accepted answers per bucket
-	head       time.Time            // start of the newest bucket
-	lastThrott time.Time
-	lastChange time.Time     // any change of rate
-	lastCut    time.Time     // the last cut after a 429
-	found      rate.Limit    // the limit learnt: observed at a 429, or published
-	published  rate.Limit    // X-RateLimit-Limit, when the server sends it
-	cuts       int           // cuts after probing, which lengthen the quiet
-	measured   rate.Limit    // the limit as read at the last cut that did not end a probe
-	landed     time.Duration // how long the climb took (0: no climb yet)
-	probed     bool          // the rate rose by probing since the last cut
+	ceiling   float64 // the user's cap (+Inf: none)
+	published float64 // the lowest X-RateLimit-Limit seen (0: none)
+
+	climbing   bool
+	target     float64       // where a climb stops (+Inf: at the first 429)
+	climbQuiet time.Duration // quiet a climb needs before its next step
+	good       float64       // the highest rate believed sustainable (0: none yet)
+	sustained  float64       // the highest rate held a confirm with nothing refused
+	bad        float64       // the lowest rate that met 429s since (+Inf: none)
+	knocking   bool          // the current step is a knock above a converged good
+	creeping   bool          // rising in small steps after a knock went well
+	streak     int           // steps confirmed since creeping began
+	knocks     int           // knocks that only met the same limit
+	holdAt     float64       // no cut below this until holdUntil
+	holdUntil  time.Time
+	stepFailed bool          // the last step above good met a 429
+	showAfter  time.Duration // how long steps above the limit took to meet a 429
+	down       bool          // the last change lowered the rate
+
+	// lastThrott is the last 429 that counted (not an answer to a request
+	// sent before a cut); throttledAt the last of all.
+	lastChange, lastThrott, lastCut, throttledAt time.Time
+	// answered counts answers ever; at the last change of rate, it, the
+	// requests sent and those then in flight; fresh429 the 429s to
+	// requests sent since.
+	answered, changeAnswered, changeSent, changeInflight, fresh429 int64
+
+	landed time.Duration // how long the first climb took
+
+	accepted acceptance
+	ev       evidence
 }
 
-// The constants were tuned on the simulation in pacer_test.go against
-// limits of 5, 20 and 50 a second with a burst of 5.
+// The constants were tuned on the simulation in pacer_sim_test.go (token
+// buckets of burst 1 and 5, sliding and fixed windows, 5 to 100 a second,
+// a lying limit header, a storm of 429s), five latency seeds a case.
 const (
+	// window is the span over which acceptance is read; bucket its grain.
 	window = 2 * time.Second
 	bucket = 100 * time.Millisecond
-	// After a 429 the pacer holds at cutTo of the limit for quiet (doubled
-	// by every probe that only met the same limit, up to maxQuiet), then
-	// probes up by probe a second.
-	quiet    = 5 * time.Second
-	maxQuiet = time.Minute
-	probe    = 1.02
-	cutTo    = 0.99
-	// settle is how long a cut has to show before the next one.
-	settle = 2 * time.Second
-	// Climbing doubles the rate every climbStep while the pool answers at
-	// least climbUse of it in the last landOver (the pool, not the server,
-	// may be what holds it back); at the first 429 it lands at what the
-	// server accepted over landOver.
-	climbStep = 250 * time.Millisecond
+	// Climbing multiplies the rate by climbBy every climbStep while the
+	// pacer holds requests back and Topo stays quiet; at the first 429 it
+	// lands at the rate before, or at cutTo of what Topo accepted over
+	// landOver when that is more.
+	climbStep = 200 * time.Millisecond
 	climbBy   = 2.0
-	climbUse  = 0.35
 	landOver  = 500 * time.Millisecond
+	cutTo     = 0.99
+	// Searching: a step holds a confirm (minConfirm to maxConfirm, and
+	// confirmExcess requests over what good would send) before it counts
+	// as good; steps are at most searchBy, at least creepBy, and the first
+	// after a knock that held creepBy, doubling with each that holds.
+	minConfirm    = time.Second
+	maxConfirm    = 4 * time.Second
+	confirmExcess = 8
+	searchBy      = 1.25
+	creepBy       = 1.02
+	// converged: good and bad this close, the pacer holds; it knocks above
+	// good after quiet (doubled by each knock that met the limit, to
+	// maxQuiet).
+	converged = 1.02
+	quiet     = 10 * time.Second
+	maxQuiet  = time.Minute
+	// A cut has to show before the next: settleFresh answers to requests
+	// sent since, and settle, unless floodShare of those were 429s. A 429
+	// is an answer to a request sent before the rate went down while the
+	// answers since are fewer than the requests then in flight (at most
+	// staleFor).
+	settle      = 2 * time.Second
+	settleFresh = 10
+	floodShare  = 0.25
+	staleFor    = time.Second
+	// A storm: Topo accepted under stormShare of the rate over landOver.
+	// The climb back waits stormQuiet without a 429.
+	stormShare = 0.2
+	stormQuiet = time.Second
+	// throttlingFor is how long after a 429 Throttling says so.
+	throttlingFor = 2 * time.Second
 	// SafeStart is where an automatic pacer starts when nothing was learnt.
 	SafeStart = 5.0
+	// floorRate is the slowest the pacer goes: one request every 5 s.
+	floorRate = 0.2
 )
 
-// NewPacer paces at perSecond (0 or less: as fast as the server allows)
-// with the given burst.
-func NewPacer(perSecond float64, burst int) *Pacer {
-	ceiling := rate.Limit(perSecond)
+// NewPacer paces at perSecond (0 or less: as fast as the server allows),
+// lower on 429s. Requests leave one at a time, evenly spaced: a server
+// whose bucket holds one token answers the second of any pair 429.
+func NewPacer(perSecond float64) *Pacer {
+	ceiling := perSecond
 	if perSecond <= 0 {
-		ceiling = rate.Inf
+		ceiling = math.Inf(1)
 	}
-	return newPacer(ceiling, ceiling, burst, false)
+	return newPacer(ceiling, ceiling)
 }
 
 // NewAutoPacer finds the server's limit by itself, never past ceiling (0:
 // none). It starts at learnt, what an earlier run found (SafeStart when
-// nothing was): an exact limit it holds and probes from; a lower bound it
-// climbs from.
-func NewAutoPacer(learnt float64, exact bool, ceiling float64, burst int) *Pacer {
-	c := rate.Limit(ceiling)
+// nothing was): an exact limit it holds and only knocks above after a long
+// quiet; a lower bound it climbs from.
+func NewAutoPacer(learnt float64, exact bool, ceiling float64) *Pacer {
+	c := ceiling
 	if ceiling <= 0 {
-		c = rate.Inf
+		c = math.Inf(1)
 	}
-	if learnt <= 0 {
+	if learnt <= 0 || math.IsInf(learnt, 0) || math.IsNaN(learnt) {
 		learnt, exact = SafeStart, false
 	}
+	p := newPacer(min(learnt, c), c)
 	if !exact {
-		return newPacer(min(rate.Limit(learnt), c), c, burst, true)
+		p.climbing, p.target, p.climbQuiet = true, math.Inf(1), 0
+		return p
 	}
-	// Start at the limit found, which was read at a cut, not at a probe, and
-	// probe only after a long quiet: the limit was found, not guessed.
-	p := newPacer(min(rate.Limit(learnt), c), c, burst, false)
-	p.found, p.lastThrott, p.cuts = rate.Limit(learnt), p.start, 2
+	// The limit was found, not guessed: hold it as good, as if this run
+	// had converged on it, and knock above it only after a long quiet.
+	p.good, p.bad, p.knocks = p.sched.rate, p.sched.rate*converged, 2
 	return p
 }
 
-func newPacer(start, ceiling rate.Limit, burst int, climbing bool) *Pacer {
-	p := &Pacer{ceiling: ceiling, floor: 0.2, now: time.Now, climbing: climbing}
-	p.lim = rate.NewLimiter(start, max(burst, 1))
+func newPacer(start, ceiling float64) *Pacer {
+	p := &Pacer{ceiling: ceiling, now: time.Now, bad: math.Inf(1), target: math.Inf(1)}
 	p.start = p.now()
-	p.head, p.lastChange = p.start, p.start
+	p.sched = newSchedule(max(start, floorRate), p.start)
+	p.lastChange, p.lastCut = p.start, p.start.Add(-settle)
+	p.lastThrott, p.throttledAt = p.start.Add(-maxQuiet), p.start.Add(-maxQuiet)
+	p.accepted.head = p.start
 	return p
-}
-
-// Wait blocks until a request may go, or ctx is done.
-func (p *Pacer) Wait(ctx context.Context) error {
-	if err := p.lim.Wait(ctx); err != nil {
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		return err
-	}
-	return nil
 }
 
 // Rate is the current pace in requests per second (+Inf: unlimited).
 func (p *Pacer) Rate() float64 {
-	// rate.Inf is the largest float, not +Inf: sizing a pool from it
-	// overflowed to a pool of two.
-	if l := p.lim.Limit(); l != rate.Inf {
-		return float64(l)
-	}
-	return math.Inf(1)
-}
-
-// Found is the limit the pacer learnt of the server, for a next run to
-// start at: the limit the server published; else the acceptance rate read
-// at its last cut that did not end a probe, when it had sent above the
-// limit for two seconds, the server's burst spent (a probe's reading still
-// holds some of the burst); else what it landed at or started from. While
-// still climbing, the rate it reached without a 429 is only a lower bound
-// (exact false). 0: nothing learnt.
-func (p *Pacer) Found() (limit float64, exact bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, l := range []rate.Limit{p.published, p.measured, p.found} {
-		if l > 0 {
-			return float64(l), true
-		}
-	}
-	if r := p.lim.Limit(); p.climbing && r != rate.Inf {
-		return float64(r), false
-	}
-	return 0, false
+	return p.sched.rate
 }
 
-// Accepted records an answer that was not a 429, with the answer's
-// X-RateLimit-Limit and -Remaining (-1 when absent).
-func (p *Pacer) Accepted(limit, remaining float64) {
+// Throttling reports whether Topo answered 429 in the last two seconds:
+// rows are waiting out a Retry-After and the pace is being held back.
+func (p *Pacer) Throttling() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := p.now()
-	p.roll(now)
-	p.buckets[len(p.buckets)-1]++
-	cur := p.lim.Limit()
-	top := min(p.ceiling, p.publishedCap())
-	switch {
-	case limit > 0 && (p.climbing || rate.Limit(limit) < cur):
-		p.publish(rate.Limit(limit), now)
-	case p.climbing && cur < top && now.Sub(p.lastChange) >= climbStep && p.observed(now, landOver) >= rate.Limit(climbUse)*cur:
-		p.set(min(cur*rate.Limit(climbBy), top), now)
-	case !p.climbing && cur < top && now.Sub(p.lastThrott) >= p.quiet() && now.Sub(p.lastChange) >= time.Second:
-		p.set(min(cur*rate.Limit(probe), top), now)
-		p.probed = true
-	}
-}
-
-// publishedCap is the server's published limit, or no cap.
-func (p *Pacer) publishedCap() rate.Limit {
-	if p.published > 0 {
-		return p.published
-	}
-	return rate.Inf
-}
-
-// Throttled records a 429; limit is the server's X-RateLimit-Limit, or 0.
-func (p *Pacer) Throttled(limit float64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	p.roll(now)
-	p.lastThrott = now
-	cur := p.lim.Limit()
-	if limit > 0 && rate.Limit(limit) < cur {
-		p.publish(rate.Limit(limit), now)
-		return
-	}
-	if p.published > 0 && cur <= p.published {
-		return // at the published limit a 429 is jitter: the row waits its Retry-After
-	}
-	if p.climbing {
-		// Land at what the server accepted over the last half second,
-		// which still holds whatever burst it had left; the cut after
-		// settle reads the limit itself.
-		p.land(now)
-		p.lastCut = now
-		p.found = p.observed(now, landOver)
-		p.set(min(p.found, cur), now)
-		return
-	}
-	if now.Sub(p.lastCut) < settle {
-		return // the last cut has not had time to show yet
-	}
-	p.cut(now, cur)
-}
-
-// cut sets the rate just under the limit read since the last cut.
-func (p *Pacer) cut(now time.Time, cur rate.Limit) {
-	observed := p.observed(now, min(now.Sub(p.lastCut), window))
-	p.lastCut = now
-	estimate, probed := observed, p.probed
-	p.probed = false
-	switch {
-	case probed && p.found > 0 && cur < p.found*1.25:
-		// A probe met the limit found before. What the server accepted
-		// meanwhile included its burst, which it does not keep up; what
-		// it accepted when the limit was found was low by the rows that
-		// waited out a Retry-After. The limit lies between the two. Each
-		// such probe makes the next one wait longer.
-		estimate = min(observed, (observed+p.found)/2)
-		p.cuts++
-	case estimate > 0:
-		// Sent above the limit for a while, the server's burst long
-		// spent: the best reading of the limit there is.
-		p.measured = estimate
-		if probed {
-			p.cuts = 0 // the probe went well past the limit found: it rose
-		}
-	}
-	switch {
-	case estimate <= 0 && cur == rate.Inf:
-		p.set(1, now)
-	case estimate <= 0:
-		p.set(cur/2, now)
-	case estimate < cur:
-		p.set(estimate*rate.Limit(cutTo), now)
-	default:
-		p.set(cur*rate.Limit(cutTo), now)
-	}
-	if estimate > 0 {
-		p.found = estimate
-	}
-}
-
-// publish takes the limit the server stated: straight there, and no
-// further (never past the ceiling the user set).
-func (p *Pacer) publish(limit rate.Limit, now time.Time) {
-	p.land(now)
-	p.found, p.published = limit, limit
-	p.set(min(limit, p.ceiling), now)
-}
-
-// land ends the climb, if the pacer was climbing.
-func (p *Pacer) land(now time.Time) {
-	if p.climbing {
-		p.climbing, p.landed = false, max(now.Sub(p.start), time.Nanosecond)
-	}
+	return p.now().Sub(p.throttledAt) < throttlingFor
 }
 
 // Climb is how long the pacer climbed before it found the limit (0: it
@@ -282,41 +211,48 @@ func (p *Pacer) Climb() time.Duration {
 	return p.landed
 }
 
-// quiet is how long the pacer waits after a 429 before it probes again:
-// longer each time a probe only met the limit it had found.
-func (p *Pacer) quiet() time.Duration {
-	return min(quiet<<min(p.cuts, 8), maxQuiet)
-}
-
-func (p *Pacer) set(r rate.Limit, now time.Time) {
-	p.lim.SetLimitAt(now, max(r, p.floor))
-	p.lastChange = now
-}
-
-// observed is the acceptance rate over the last span (at most the window;
-// less when the run is younger than that).
-func (p *Pacer) observed(now time.Time, over time.Duration) rate.Limit {
-	k := max(int(over/bucket), 1)
-	n := 0
-	for _, c := range p.buckets[len(p.buckets)-k:] {
-		n += c
+// top is the highest the rate may go.
+func (p *Pacer) top() float64 {
+	if p.published > 0 {
+		return min(p.ceiling, p.published)
 	}
-	// The newest bucket is still filling: the span ends now, not at its end.
-	span := min(now.Sub(p.start), now.Sub(p.head)+time.Duration(k-1)*bucket)
-	if span <= 0 {
-		return 0
-	}
-	return rate.Limit(float64(n) / span.Seconds())
+	return p.ceiling
 }
 
-// roll moves the bucket window forward to now.
-func (p *Pacer) roll(now time.Time) {
-	steps := int(now.Sub(p.head) / bucket)
-	if steps <= 0 {
+// set changes the rate, within the floor and the top.
+func (p *Pacer) set(r float64, now time.Time) {
+	r = max(min(r, p.top()), floorRate)
+	if r == p.sched.rate {
 		return
 	}
-	steps = min(steps, len(p.buckets))
-	copy(p.buckets[:], p.buckets[steps:])
-	clear(p.buckets[len(p.buckets)-steps:])
-	p.head = p.head.Add(time.Duration(math.Floor(float64(now.Sub(p.head))/float64(bucket))) * bucket)
+	p.down = r < p.sched.rate
+	p.sched.setRate(r, now)
+	p.lastChange = now
+	p.changeAnswered, p.changeSent = p.answered, p.sched.sent
+	p.changeInflight = max(p.sched.sent-p.answered, 0)
+	p.fresh429 = 0
+}
+
+// fresh is how many answers came to requests sent since the last change
+// of rate, taking answers to come in the order requests went.
+func (p *Pacer) fresh() int64 {
+	return max(min(p.answered-p.changeAnswered-p.changeInflight, p.sched.sent-p.changeSent), 0)
+}
+
+// binding says whether the pacer, not the pool, has been holding requests
+// back since the last change of rate: only then does a rate that drew no
+// 429 say anything about the server.
+func (p *Pacer) binding() bool {
+	return p.sched.binds > 0 && p.sched.binds >= p.sched.frees
+}
+
+// publish takes a limit the server stated as a ceiling: the rate drops to
+// it at once and never rises past it.
+func (p *Pacer) publish(limit float64, now time.Time) {
+	if p.published == 0 || limit < p.published {
+		p.published = limit
+	}
+	if p.sched.rate > p.top() {
+		p.set(p.top(), now)
+	}
 }

@@ -39,6 +39,30 @@ type Options struct {
 	Report string
 	// Durability stamps and syncs the journal and the state.
 	Durability
+	// Locks are the journal's and the state's locks, when the caller took
+	// them already (LockFiles); Open takes them otherwise. The session
+	// releases them either way.
+	Locks []*Lock
+}
+
+// LockFiles takes the locks of a journal and a state ("": none), for a run
+// that must know no other run writes them before it asks Topo anything.
+func LockFiles(journal, state string) ([]*Lock, error) {
+	var locks []*Lock
+	for _, p := range []string{journal, state} {
+		if p == "" {
+			continue
+		}
+		l, err := TryLock(p+".lock", "writes the same journal or state")
+		if err != nil {
+			for _, l := range locks {
+				_ = l.Unlock()
+			}
+			return nil, err
+		}
+		locks = append(locks, l)
+	}
+	return locks, nil
 }
 
 // Session is an open run's durable records.
@@ -69,6 +93,7 @@ func Open(opt Options) (s *Session, err error) {
 			s = nil
 		}
 	}()
+	s.locks = append(s.locks, opt.Locks...)
 	input, err := s.fingerprintInput(opt)
 	if err != nil {
 		return s, err
@@ -85,15 +110,12 @@ func Open(opt Options) (s *Session, err error) {
 		}
 		s.locks = append(s.locks, l)
 	}
-	for _, p := range []string{opt.Journal, opt.State} {
-		if p == "" {
-			continue
-		}
-		l, err := TryLock(p+".lock", "writes the same journal or state")
+	if opt.Locks == nil {
+		locks, err := LockFiles(opt.Journal, opt.State)
 		if err != nil {
 			return s, err
 		}
-		s.locks = append(s.locks, l)
+		s.locks = append(s.locks, locks...)
 	}
 	if err := s.openJournal(opt); err != nil {
 		return s, err

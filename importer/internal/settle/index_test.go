@@ -51,7 +51,7 @@ func TestSnapshotDecidesAsLookupsDo(t *testing.T) {
 	}
 	client, _ := api.NewClient(srv.URL, topotest.DefaultToken, "test", nil, nil)
 	defer client.CloseIdleConnections()
-	retrier := &api.Retrier{Pacer: api.NewPacer(0, 1), Retries: 2, Timeout: 5 * time.Second}
+	retrier := &api.Retrier{Pacer: api.NewPacer(0), Retries: 2, Timeout: 5 * time.Second}
 	access, err := api.CheckKey(context.Background(), client, retrier, topo.Contacts)
 	if err != nil {
 		t.Fatal(err)

@@ -62,7 +62,7 @@ func TestScanReadsEveryRecordOnceWhileOthersWrite(t *testing.T) {
 					client.Create(ctx, topo.Contacts, topo.Draft{Email: topo.Nullable(fmt.Sprintf("new%d@example.com", i)), Reason: "OTHER"})
 				}
 			})
-			retrier := &api.Retrier{Pacer: api.NewPacer(0, 1), Retries: 3, Timeout: 5 * time.Second}
+			retrier := &api.Retrier{Pacer: api.NewPacer(0), Retries: 3, Timeout: 5 * time.Second}
 			client.List(context.Background(), topo.Contacts, api.Query{Size: 1}) // learn the server's clock
 			scan := Scan{Remote: Remote{API: client, Retrier: retrier, Kind: topo.Contacts}}
 			got := map[string]int{}
@@ -100,7 +100,7 @@ func TestScanSinceAndReason(t *testing.T) {
 		old.Format(time.RFC3339), recent.Format(time.RFC3339), recent.Format(time.RFC3339))))
 	client, _ := api.NewClient(srv.URL, topotest.DefaultToken, "test", nil, nil)
 	defer client.CloseIdleConnections()
-	retrier := &api.Retrier{Pacer: api.NewPacer(0, 1), Retries: 1, Timeout: time.Second}
+	retrier := &api.Retrier{Pacer: api.NewPacer(0), Retries: 1, Timeout: time.Second}
 	scan := Scan{Remote: Remote{API: client, Retrier: retrier, Kind: topo.Contacts}, Since: time.Now().Add(-24 * time.Hour), Reason: "OTHER"}
 	var emails []string
 	if _, err := scan.Each(context.Background(), func(ex topo.Exclusion) error { emails = append(emails, topo.Str(ex.Email)); return nil }); err != nil {

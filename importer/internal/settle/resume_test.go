@@ -77,7 +77,7 @@ func TestResumeAfterACrashAroundTheUpdate(t *testing.T) {
 				t.Fatalf("reopening: %v, %v", st, err)
 			}
 			defer j.Close()
-			retrier := &api.Retrier{Pacer: api.NewPacer(0, 1), Retries: 3, Timeout: 5 * time.Second}
+			retrier := &api.Retrier{Pacer: api.NewPacer(0), Retries: 3, Timeout: 5 * time.Second}
 			access, err := api.CheckKey(context.Background(), client, retrier, topo.Contacts)
 			if err != nil {
 				t.Fatal(err)
