@@ -45,7 +45,7 @@ func (importRunner) body(ctx, hard context.Context, s *session) error {
 		remote.Snapshot = idx
 	}
 	var once sync.Once
-	c := &settle.Creator{Remote: remote, Existing: s.dec.existing, OnBlind: func() {
+	c := &settle.Creator{Remote: remote, Policy: s.dec.policy(s.opts.Topo.LiftOptOuts), OnBlind: func() {
 		once.Do(func() {
 			s.warn("the key cannot read exclusions: existing records cannot be compared with the rows, so rows Topo already holds are reported exists however long they last")
 		})

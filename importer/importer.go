@@ -127,6 +127,11 @@ type TopoOptions struct {
 	// Snapshot is when Topo's whole list is read first: auto (""),
 	// always or never.
 	Snapshot string
+	// LiftOptOuts lets an import or a removal lift an opt-out (a record
+	// whose reason is UNSUBSCRIBED, CONTACT_REFUSED or BOUNCED): delete it,
+	// give a permanent one an until, shorten it, or relabel it. Without
+	// it such rows are left unchanged, protected.
+	LiftOptOuts bool
 }
 
 // ExportOptions are export's own settings.

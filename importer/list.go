@@ -144,7 +144,7 @@ func (s *session) openLedger() error {
 		Settings: fingerprintSettings(s.dec, s.opts.Removal, s.list.reader.Info()),
 		Target:   s.opts.Command.String() + " " + s.link.client.BaseURL() + " " + s.link.access.Workspace,
 		Force:    s.opts.Force, Report: s.paths.report, Registry: s.env.StateDir, Durability: ledger.Durability{Now: s.env.Now, Sync: s.env.Sync},
-		Locks: s.locks,
+		Locks: s.locks, Workspace: s.topoID(),
 	}
 	ls, err := ledger.Open(opt)
 	s.locks = nil // the ledger holds them now, open or not (Open releases them on failure)
@@ -157,6 +157,34 @@ func (s *session) openLedger() error {
 	}
 	s.sum.Paths.Journal, s.sum.Paths.State = s.paths.journal, s.paths.state
 	return nil
+}
+
+// topoID names the Topo the run talks to: its base URL and the key's
+// workspace. Everything a run remembers is kept under it.
+func (s *session) topoID() string {
+	return s.link.client.BaseURL() + " " + s.link.access.Workspace
+}
+
+// openForgetting opens, for a removal, the state files that runs against
+// this Topo kept (the registry knows them, whether or not this run was
+// given one): each person removed is forgotten in them, so that listed
+// again, they are sent again. A state another run holds is said, and left.
+func (s *session) openForgetting() {
+	for _, path := range ledger.StatesFor(s.env.StateDir, s.topoID()) {
+		lock, err := ledger.TryLock(path+".lock", "writes the same state")
+		if err != nil {
+			s.warn(fmt.Sprintf("could not forget the removed people in the cron state %s (%v): rows it knows would still be reported known; run the removal again when that run is done", path, err))
+			continue
+		}
+		st, err := ledger.OpenState(path, s.topoID(), ledger.Durability{Now: s.env.Now, Sync: s.env.Sync})
+		if err != nil {
+			_ = lock.Unlock()
+			s.warn(fmt.Sprintf("could not forget the removed people in the cron state %s: %v", path, err))
+			continue
+		}
+		s.locks = append(s.locks, lock)
+		s.forget = append(s.forget, st)
+	}
 }
 
 // openRowOutputs creates the report and the failures file (as new files

@@ -52,6 +52,11 @@ type decisions struct {
 	reason string
 }
 
+// policy is what the import may do to records Topo holds.
+func (d decisions) policy(liftOptOuts bool) settle.Policy {
+	return settle.Policy{Existing: d.existing, LiftOptOuts: liftOptOuts}
+}
+
 // parse checks the options' values, each error naming its flag.
 func (o *Options) parse() (decisions, error) {
 	var d decisions

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/topo-io/topo-exclusions/importer/internal/ledger"
 	"github.com/topo-io/topo-exclusions/importer/internal/pipeline"
 	"github.com/topo-io/topo-exclusions/importer/internal/settle"
 	"github.com/topo-io/topo-exclusions/report"
@@ -24,17 +23,17 @@ func (s *session) pass(ctx, hard context.Context, action pipeline.Action, what s
 		Rows: s.list.reader, Action: action, Recorder: s.rows, Workers: l.workers,
 		MaxFailures: s.opts.Topo.MaxFailures, Grace: s.opts.Topo.Grace, Stopped: l.stopped, Now: s.env.Now,
 	}
+	// The cron state is an import's memory of what earlier runs settled:
+	// it answers rows for the import that keeps it, never for plan, which
+	// asks Topo.
 	if s.ledger != nil {
 		p.Ledger = s.ledger.Journal
 		if s.ledger.State != nil {
 			p.Known = s.ledger.State
 		}
-	} else if s.paths.state != "" {
-		st, err := ledger.ReadState(s.paths.state)
-		if err != nil {
-			return fmt.Errorf("state %s: %w", s.paths.show(s.paths.state), err)
-		}
-		p.Known = st
+	}
+	if s.forget != nil {
+		p.Known = s.forget
 	}
 	if s.opts.Topo.Concurrency <= 0 {
 		sizing, stop := context.WithCancel(hard)

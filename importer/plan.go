@@ -42,6 +42,6 @@ func (planRunner) body(ctx, hard context.Context, s *session) error {
 			remote.Snapshot = idx
 		}
 	}
-	p := &settle.Planner{Remote: remote, Existing: s.dec.existing, Removal: s.opts.Removal}
+	p := &settle.Planner{Remote: remote, Policy: s.dec.policy(s.opts.Topo.LiftOptOuts), Removal: s.opts.Removal}
 	return s.pass(ctx, hard, p, "planning")
 }

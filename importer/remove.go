@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/topo-io/topo-exclusions/importer/internal/ledger"
 	"github.com/topo-io/topo-exclusions/importer/internal/settle"
 	"github.com/topo-io/topo-exclusions/importer/topo"
 )
@@ -33,11 +34,19 @@ func (removeRunner) setup(ctx context.Context, s *session) error {
 	if err := s.openLedger(); err != nil {
 		return err
 	}
+	if s.link.stopped == nil {
+		// A completed import of a list this removal undoes in part is
+		// no longer done: the registry says a removal ran.
+		if err := ledger.NoteRemoval(s.env.StateDir, s.topoID(), s.env.Now()); err != nil {
+			s.warn(fmt.Sprintf("could not note the removal in the run registry: %v", err))
+		}
+		s.openForgetting()
+	}
 	return s.openRowOutputs()
 }
 
 func (removeRunner) body(ctx, hard context.Context, s *session) error {
-	return s.pass(ctx, hard, &settle.Remover{Remote: s.remote()}, "removing")
+	return s.pass(ctx, hard, &settle.Remover{Remote: s.remote(), LiftOptOuts: s.opts.Topo.LiftOptOuts}, "removing")
 }
 
 // confirmRemoval asks, on a terminal, before anything is deleted: it

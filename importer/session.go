@@ -39,7 +39,8 @@ type session struct {
 	list   *list           // the input, for commands that read one
 	rows   *recorder       // where each row's outcome goes
 	ledger *ledger.Session // for commands that write to Topo
-	locks  []*ledger.Lock  // the journal's and state's, until the ledger holds them
+	locks  []*ledger.Lock  // the journal's and state's until the ledger holds them; the forgotten states'
+	forget ledger.States   // a removal's: the states of runs against this Topo
 	said   bool            // the error was already said
 
 	// mu guards what a cut (the third stop) and the run's own goroutine
@@ -251,8 +252,15 @@ func (s *session) writeReports() {
 // this leaves a run that resumes, never one "completed" without its
 // report. A run that stopped before it read a row leaves no journal.
 func (s *session) closeLedger(runErr error) error {
+	var errs []error
+	for _, st := range s.forget {
+		errs = append(errs, st.Close())
+	}
 	for _, l := range s.locks {
 		_ = l.Unlock()
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.warn(fmt.Sprintf("the removed people could not all be forgotten in the cron states: %v", err))
 	}
 	if s.ledger == nil {
 		return nil

@@ -8,7 +8,6 @@ import (
 
 	"github.com/topo-io/topo-exclusions/importer/internal/api"
 	"github.com/topo-io/topo-exclusions/importer/internal/input"
-	"github.com/topo-io/topo-exclusions/importer/internal/ledger"
 	"github.com/topo-io/topo-exclusions/importer/internal/pipeline"
 	"github.com/topo-io/topo-exclusions/importer/internal/settle"
 	"github.com/topo-io/topo-exclusions/importer/rows"
@@ -76,12 +75,6 @@ func (s *session) rowsToDecide() int {
 	var known pipeline.Known
 	if s.ledger != nil && s.ledger.State != nil {
 		known = s.ledger.State
-	} else if s.paths.state != "" {
-		st, err := ledger.ReadState(s.paths.state)
-		if err != nil {
-			return -1
-		}
-		known = st
 	}
 	if known == nil {
 		n := s.list.total

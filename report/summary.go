@@ -55,6 +55,11 @@ type Summary struct {
 	Warnings       []string `json:"warnings"`
 	ElapsedSeconds float64  `json:"elapsed_seconds"`
 	RowsPerSecond  float64  `json:"rows_per_second"`
+	// Lifted lists the opt-outs this run lifted (--lift-optouts), the
+	// first maxLifts of them; LiftedRows counts them all.
+	Lifted     []Lift `json:"lifted,omitempty"`
+	LiftedRows int    `json:"lifted_rows,omitempty"`
+
 	// Send is filled by a run that talks to Topo; Snapshot when it loaded
 	// Topo's list to decide rows locally.
 	Send     *SendSummary     `json:"send,omitempty"`
@@ -76,6 +81,16 @@ type Paths struct {
 	Journal  string `json:"journal,omitempty"`
 	State    string `json:"state,omitempty"`
 }
+
+// Lift is an opt-out a run lifted: the row, the record, and how.
+type Lift struct {
+	Row int    `json:"row"`
+	ID  string `json:"id"`
+	How string `json:"how"`
+}
+
+// maxLifts bounds the lifts a summary lists one by one.
+const maxLifts = 1000
 
 // SendSummary is what talking to Topo took.
 type SendSummary struct {
@@ -141,6 +156,11 @@ func (s *Summary) Add(o rows.Outcome) {
 	if o.Row.Status == rows.StatusValid && o.Attempts == 0 && o.Status != rows.StatusNotAttempted && o.Status != rows.StatusValid {
 		s.settledLocally++
 	}
+	if o.Lifted != "" {
+		if s.LiftedRows++; len(s.Lifted) < maxLifts {
+			s.Lifted = append(s.Lifted, Lift{Row: o.Row.Num, ID: o.ID, How: o.Lifted})
+		}
+	}
 }
 
 // RowsWithoutRequest is how many valid rows were settled without a
@@ -202,6 +222,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "pace:     Topo %s %.1f/s; ended at %.1f/s with %s in flight\n", how, l, s.Send.FinalRate, Plural(s.Send.Concurrency, "request"))
 		}
+	}
+	if s.LiftedRows > 0 {
+		fmt.Fprintf(&b, "LIFTED:   %s of opt-outs lifted (--lift-optouts): listed under \"lifted\" in the JSON summary and on the run page\n", Plural(s.LiftedRows, "row"))
 	}
 	if s.Error != "" {
 		fmt.Fprintf(&b, "stopped:  %s\n", s.Error)

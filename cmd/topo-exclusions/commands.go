@@ -30,6 +30,9 @@ type flags struct {
 	// Resume
 	journal, state string
 	force          bool
+	// Opt-outs
+	liftOptOuts bool
+	workspace   string
 }
 
 func newFlags(e *env) *flags {
@@ -91,7 +94,8 @@ func (f *flags) addTopo(c *cobra.Command) {
 	fs := c.Flags()
 	fs.StringVar(&f.baseURL, "base-url", f.baseURL, "Topo API `URL`, scheme and host only (env TOPO_BASE_URL); plain http only to loopback")
 	fs.StringVar(&f.tokenFile, "token-file", "", "read the API key from `path` (default: env TOPO_API_KEY)")
-	group(fs, "Topo", "base-url", "token-file")
+	fs.StringVar(&f.workspace, "workspace", "", "the Topo workspace (organization `id`) the key must belong to; another is refused before anything is sent")
+	group(fs, "Topo", "base-url", "token-file", "workspace")
 	fs.Var(f.rate, "rate", "requests per second: auto finds Topo's limit and remembers it; a number caps it (0: as fast as Topo allows)")
 	fs.Var(f.burst, "burst", "no longer used: requests leave one at a time, evenly spaced")
 	_ = fs.MarkDeprecated("burst", "requests now leave one at a time, evenly spaced (a server whose bucket holds one token answers the second of any pair 429); the flag is ignored")
@@ -100,6 +104,12 @@ func (f *flags) addTopo(c *cobra.Command) {
 	fs.Var(f.lookupRetries, "lookup-retries", "times one read (a lookup, a page of Topo's list, the key check) is sent again, apart from --retries")
 	fs.Var(&f.timeout, "timeout", "limit for each request")
 	group(fs, "Pacing", "rate", "concurrency", "retries", "lookup-retries", "timeout")
+}
+
+// addLift adds --lift-optouts (commands that could lift an opt-out).
+func (f *flags) addLift(c *cobra.Command, what string) {
+	c.Flags().BoolVar(&f.liftOptOuts, "lift-optouts", false, what)
+	group(c.Flags(), "Topo", "lift-optouts")
 }
 
 // addResume adds the journal's flags (commands that write to Topo).
@@ -124,10 +134,10 @@ func (f *flags) options(cmd importer.Command, path string) (importer.Options, er
 		Report: f.report, Failures: f.failures, Summary: f.summary, Metrics: f.metrics, HTML: f.html,
 		Journal: f.journal, State: f.state, Force: f.force, Quiet: f.quiet,
 		Topo: importer.TopoOptions{
-			BaseURL: f.baseURL, TokenFile: f.tokenFile, Rate: f.rate.value, AutoRate: f.rate.auto,
+			BaseURL: f.baseURL, TokenFile: f.tokenFile, Workspace: f.workspace, Rate: f.rate.value, AutoRate: f.rate.auto,
 			Retries: f.retries.Int(), LookupRetries: f.lookupRetries.Int(),
 			Timeout: f.timeout.d, Grace: f.grace.d, MaxFailures: f.maxFailures.Int(),
-			Existing: f.existing.value, Snapshot: f.snapshot.value,
+			Existing: f.existing.value, Snapshot: f.snapshot.value, LiftOptOuts: f.liftOptOuts,
 		},
 	}
 	if !f.concurrency.auto {
@@ -235,6 +245,7 @@ again).`,
 	enumFlag(c, f.existing, "existing", "for a person Topo already excludes for less long than the row asks: extend it, keep it (exists_shorter), or replace it with the row")
 	enumFlag(c, f.snapshot, "snapshot", "load Topo's whole list first to decide rows without a request: auto (when cheaper), always or never")
 	group(c.Flags(), "Topo", "existing", "snapshot")
+	f.addLift(c, "let --existing replace lift an opt-out (an UNSUBSCRIBED, CONTACT_REFUSED or BOUNCED record given an until, shortened or relabelled); each is listed in the summary")
 	f.addResume(c)
 	c.Flags().StringVar(&f.state, "state", "", "file of keys earlier runs imported: rows in it are exists without a request (for cron)")
 	group(c.Flags(), "Resume", "state")
@@ -270,10 +281,9 @@ not_found. Nothing is written to Topo. The key needs exclusions:read.`,
 	sendingCommand(c, f, ".plan.csv")
 	enumFlag(c, f.existing, "existing", "the import policy to plan for: extend, keep or replace")
 	enumFlag(c, f.snapshot, "snapshot", "load Topo's whole list first to decide rows without a request: auto (when cheaper), always or never")
-	c.Flags().StringVar(&f.state, "state", "", "answer rows known to this cron state file without a request (only read)")
+	f.addLift(c, "plan for an import (or removal) with --lift-optouts: would_lift instead of protected")
 	c.Flags().BoolVar(&removal, "remove", false, "plan a removal: which rows' exclusions would go")
 	c.Flags().BoolVar(&f.force, "force", false, "overwrite a --report that holds an import's answers")
 	group(c.Flags(), "Topo", "existing", "snapshot")
-	group(c.Flags(), "Resume", "state")
 	return c
 }

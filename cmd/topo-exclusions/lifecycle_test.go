@@ -135,7 +135,9 @@ func TestRemove(t *testing.T) {
 	if res.code != 2 || !strings.Contains(res.stderr, "pass --yes") || len(srv.Records()) != 200 {
 		t.Fatalf("off a terminal without --yes: exit %d, %d records\n%s", res.code, len(srv.Records()), res.stderr)
 	}
-	res = runBinaryEnv(t, dir, "", env, "remove", "--yes", "--retries", "10", "--summary", "s.json", "ids.csv")
+	// A wrong upload, opt-outs and all: --lift-optouts (without it the
+	// UNSUBSCRIBED and BOUNCED records would stay; TestRemoveKeepsOptOuts).
+	res = runBinaryEnv(t, dir, "", env, "remove", "--yes", "--lift-optouts", "--retries", "10", "--summary", "s.json", "ids.csv")
 	rows := reportRows(t, dir, "ids.removal.csv")
 	if res.code != 0 || statuses(rows)["removed"] != 100 || len(srv.Records()) != 100 {
 		t.Fatalf("by id: exit %d, %v, %d left\n%s", res.code, statuses(rows), len(srv.Records()), res.stderr)
@@ -147,7 +149,7 @@ func TestRemove(t *testing.T) {
 	}
 	keys += "nobody@example.com,\n,https://www.linkedin.com/in/nobody\n"
 	os.WriteFile(filepath.Join(dir, "keys.csv"), []byte(keys), 0o644)
-	res = runBinaryEnv(t, dir, "", env, "remove", "-y", "--retries", "10", "keys.csv")
+	res = runBinaryEnv(t, dir, "", env, "remove", "-y", "--lift-optouts", "--retries", "10", "keys.csv")
 	st := statuses(reportRows(t, dir, "keys.removal.csv"))
 	if res.code != 0 || st["removed"] != 50 || st["not_found"] != 2 || len(srv.Records()) != 50 {
 		t.Errorf("by key: exit %d, %v, %d left\n%s", res.code, st, len(srv.Records()), res.stderr)
@@ -155,7 +157,7 @@ func TestRemove(t *testing.T) {
 	// The same ids again: the records are gone, as asked. (A row whose
 	// first DELETE met a proxy fault and the next a 404 is removed: the
 	// unanswered attempt may have been what deleted it.)
-	res = runBinaryEnv(t, dir, "", env, "remove", "-y", "--force", "--report", "again.csv", "ids.csv")
+	res = runBinaryEnv(t, dir, "", env, "remove", "-y", "--lift-optouts", "--force", "--report", "again.csv", "ids.csv")
 	if st := statuses(reportRows(t, dir, "again.csv")); res.code != 0 || st["not_found"]+st["removed"] != 100 || st["not_found"] < 80 {
 		t.Errorf("again: exit %d, %v\n%s", res.code, st, res.stderr)
 	}
@@ -164,6 +166,40 @@ func TestRemove(t *testing.T) {
 		if res.code != 0 || !strings.Contains(res.stderr, "would remove 0, not found 52") {
 			t.Errorf("%v: exit %d\n%s", args, res.code, res.stderr)
 		}
+	}
+}
+
+// TestRemoveKeepsOptOuts: removing a list that names opt-outs leaves
+// them in Topo, protected (exit 1, the failures file names them), and
+// removes the rest; --lift-optouts removes them too, and says so.
+func TestRemoveKeepsOptOuts(t *testing.T) {
+	t.Parallel()
+	srv := loaded(t, 8, topotest.Options{}) // reasons in turn: UNSUBSCRIBED, COMPETITOR, BOUNCED, EXCLUDE_FROM_CRM
+	dir := t.TempDir()
+	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
+	var keys strings.Builder
+	keys.WriteString("email\n")
+	for i := range 8 {
+		fmt.Fprintf(&keys, "person.%d@example.com\n", i)
+	}
+	os.WriteFile(filepath.Join(dir, "keys.csv"), []byte(keys.String()), 0o644)
+	res := runBinaryEnv(t, dir, "", env, "remove", "-y", "--summary", "s.json", "keys.csv")
+	st := statuses(reportRows(t, dir, "keys.removal.csv"))
+	if res.code != 1 || st["protected"] != 4 || st["removed"] != 4 || len(srv.Records()) != 4 {
+		t.Fatalf("without --lift-optouts: exit %d, %v, %d left\n%s", res.code, st, len(srv.Records()), res.stderr)
+	}
+	for _, r := range srv.Records() {
+		if r.Reason != "UNSUBSCRIBED" && r.Reason != "BOUNCED" {
+			t.Errorf("%s record left, want only the opt-outs", r.Reason)
+		}
+	}
+	if f := readFile(t, dir, "keys.removal.failures.csv"); strings.Count(f, "lifts an opt-out") != 4 {
+		t.Errorf("the failures file should name the 4 opt-outs kept:\n%s", f)
+	}
+	res = runBinaryEnv(t, dir, "", env, "remove", "-y", "--lift-optouts", "--summary", "s2.json", "--report", "r2.csv", "--failures", "f2.csv", "keys.removal.failures.csv")
+	sum := readFile(t, dir, "s2.json")
+	if res.code != 0 || len(srv.Records()) != 0 || !strings.Contains(sum, `"lifted_rows": 4`) || !strings.Contains(res.stderr, "LIFTED:   4 rows") {
+		t.Errorf("with --lift-optouts: exit %d, %d left\n%s\n%s", res.code, len(srv.Records()), res.stderr, sum)
 	}
 }
 
@@ -180,7 +216,7 @@ func TestRemoveResumesAfterKill(t *testing.T) {
 		t.Fatal(res.stderr)
 	}
 	for kills := 0; kills < 3; kills++ {
-		cmd := process(t, dir, env, "remove", "--yes", "--rate", "0", "--concurrency", "8", "all.csv")
+		cmd := process(t, dir, env, "remove", "--yes", "--lift-optouts", "--rate", "0", "--concurrency", "8", "all.csv")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +227,7 @@ func TestRemoveResumesAfterKill(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 	}
-	res := runBinaryEnv(t, dir, "", env, "remove", "--yes", "all.csv")
+	res := runBinaryEnv(t, dir, "", env, "remove", "--yes", "--lift-optouts", "all.csv")
 	st := statuses(reportRows(t, dir, "all.removal.csv"))
 	if res.code != 0 || st["removed"] != 300 || len(srv.Records()) != 0 {
 		t.Errorf("after the kills: exit %d, %v, %d records left\n%s", res.code, st, len(srv.Records()), res.stderr)
@@ -268,7 +304,7 @@ func TestRemoveAsksOnATerminal(t *testing.T) {
 		var out, errb strings.Builder
 		e := inProcess(t, dir, strings.NewReader(tc.answer), &out, &errb, extra)
 		e.StdinTTY, e.StderrTTY = true, true
-		code := run(e, []string{"remove", "--rate", "0", "--force", "few.csv"})
+		code := run(e, []string{"remove", "--rate", "0", "--lift-optouts", "--force", "few.csv"})
 		if code != tc.code || len(srv.Records()) != tc.left || !strings.Contains(errb.String(), "Remove the exclusions that 2 rows of few.csv name") {
 			t.Errorf("answer %q: exit %d, %d records left\n%s", tc.answer, code, len(srv.Records()), errb.String())
 		}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -56,25 +54,12 @@ func TestPlanNeedsReadScope(t *testing.T) {
 	}
 }
 
-func TestPlanUsesTheStateWithoutRequests(t *testing.T) {
+// TestPlanNeverAnswersFromState: --state is an import's memory, not
+// Topo's word, so plan has no --state: it asks Topo about every row.
+func TestPlanNeverAnswersFromState(t *testing.T) {
 	t.Parallel()
-	srv := topotest.NewServer(topotest.Options{})
-	defer srv.Close()
-	dir := t.TempDir()
-	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
-	if res := runBinaryEnv(t, dir, "", env, "import", "--rate", "0", "--state", "s.state", "--report", "r0.csv", "--failures", "f0.csv", sample(t, "dashboard.csv")); res.code != 0 {
-		t.Fatalf("import: exit %d\n%s", res.code, res.stderr)
-	}
-	before, _ := os.ReadFile(filepath.Join(dir, "s.state"))
-	gets := srv.Stats().ByMethod["GET"]
-	res := runBinaryEnv(t, dir, "", env, "plan", "--rate", "0", "--state", "s.state", "--report", "p.csv", "--failures", "pf.csv", sample(t, "dashboard.csv"))
-	if res.code != 0 || statuses(reportRows(t, dir, "p.csv"))["exists"] != 7 {
-		t.Fatalf("plan: exit %d\n%s", res.code, res.stderr)
-	}
-	if n := srv.Stats().ByMethod["GET"] - gets; n != 2 {
-		t.Errorf("plan made %d GETs, want only the key check (/v1/me and one item of the list)", n)
-	}
-	if after, _ := os.ReadFile(filepath.Join(dir, "s.state")); string(after) != string(before) {
-		t.Error("plan changed the state file")
+	res := runBinary(t, t.TempDir(), "", "plan", "--state", "s.state", sample(t, "dashboard.csv"))
+	if res.code != 2 || !strings.Contains(res.stderr, "unknown flag: --state") {
+		t.Errorf("plan --state: exit %d\n%s", res.code, res.stderr)
 	}
 }

@@ -43,6 +43,7 @@ lists what would go.`,
 		},
 	}
 	sendingCommand(c, f, ".removal.csv")
+	f.addLift(c, "delete opt-outs too (UNSUBSCRIBED, CONTACT_REFUSED or BOUNCED records), each listed in the summary; without it they stay, protected")
 	f.addResume(c)
 	c.Flags().BoolVarP(&yes, "yes", "y", false, "remove without asking (needed off a terminal)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list what would go; delete nothing (the same as plan --remove)")

@@ -59,6 +59,13 @@ const (
 	// StatusExistsShorter: Topo holds the person, but for less long than
 	// the row asks, and --existing keep left it so: needs action.
 	StatusExistsShorter Status = "exists_shorter"
+	// StatusKnown: an earlier run settled the row, as the cron state
+	// (--state) remembers: not asked again. Memory, not Topo's word.
+	StatusKnown Status = "known"
+	// StatusProtected: Topo holds an opt-out (UNSUBSCRIBED,
+	// CONTACT_REFUSED, BOUNCED) that what the row asks would lift; it was
+	// left unchanged (--lift-optouts allows it): needs action.
+	StatusProtected Status = "protected"
 	// StatusRemoved: this run deleted the record (remove).
 	StatusRemoved Status = "removed"
 	// StatusNotFound: Topo holds no such exclusion (remove): as asked.
@@ -75,13 +82,16 @@ const (
 	StatusWouldExtend Status = "would_extend"
 	StatusWouldUpdate Status = "would_update"
 	StatusWouldRemove Status = "would_remove"
+	// StatusWouldLift: the change would lift an opt-out, which
+	// --lift-optouts allows.
+	StatusWouldLift Status = "would_lift"
 )
 
 // Statuses lists every status in the order summaries show them.
 var Statuses = []Status{
 	StatusValid, StatusInvalid, StatusDuplicate,
-	StatusWouldCreate, StatusWouldExtend, StatusWouldUpdate, StatusWouldRemove,
-	StatusCreated, StatusExists, StatusExtended, StatusUpdated, StatusExistsShorter,
+	StatusWouldCreate, StatusWouldExtend, StatusWouldUpdate, StatusWouldRemove, StatusWouldLift,
+	StatusCreated, StatusExists, StatusKnown, StatusExtended, StatusUpdated, StatusExistsShorter, StatusProtected,
 	StatusRemoved, StatusNotFound,
 	StatusFailed, StatusUnknown, StatusNotAttempted,
 }
@@ -90,7 +100,18 @@ var Statuses = []Status{
 // failures file: feeding that file back in must finish the job.
 func (s Status) NeedsAction() bool {
 	switch s {
-	case StatusInvalid, StatusFailed, StatusUnknown, StatusNotAttempted, StatusExistsShorter:
+	case StatusInvalid, StatusFailed, StatusUnknown, StatusNotAttempted, StatusExistsShorter, StatusProtected:
+		return true
+	}
+	return false
+}
+
+// Excluded says the row ends with Topo excluding its person (by Topo's
+// answer, or, for known, by an earlier run's): whose running sequences
+// are then looked for.
+func (s Status) Excluded() bool {
+	switch s {
+	case StatusCreated, StatusExists, StatusKnown, StatusExtended, StatusUpdated:
 		return true
 	}
 	return false
@@ -158,6 +179,9 @@ type Outcome struct {
 	// Previous holds what the record was before this run changed it
 	// (extended, updated).
 	Previous *Previous
+	// Lifted says how this run lifted an opt-out (--lift-optouts): the
+	// summary lists it.
+	Lifted string
 	// MaybeSent says an attempt may have reached Topo without an answer
 	// saying what it did: the failures file marks the row, and feeding it
 	// back looks the row up before sending.

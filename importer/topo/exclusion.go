@@ -1,6 +1,7 @@
 package topo
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"time"
@@ -94,12 +95,33 @@ type Draft struct {
 	Until       *string `json:"until"`
 }
 
-// Change is the body of an update: every mutable field, so the record
-// ends exactly as asked (Until null makes the exclusion permanent).
+// Change is the body of an update (PATCH): only the fields it sets are
+// sent, so an update that lengthens a record leaves its reason and its
+// message as Topo holds them.
 type Change struct {
-	Reason  string  `json:"reason"`
-	Message *string `json:"message"`
-	Until   *string `json:"until"`
+	// Reason, when not empty, replaces the record's reason.
+	Reason string
+	// Until, when SetUntil, replaces the record's until (nil: permanent).
+	Until    *string
+	SetUntil bool
+	// Message, when SetMessage, replaces the record's message (nil: none).
+	Message    *string
+	SetMessage bool
+}
+
+// MarshalJSON writes the fields the change sets, and no others.
+func (c Change) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	if c.Reason != "" {
+		m["reason"] = c.Reason
+	}
+	if c.SetUntil {
+		m["until"] = c.Until
+	}
+	if c.SetMessage {
+		m["message"] = c.Message
+	}
+	return json.Marshal(m)
 }
 
 // Page is one page of a list endpoint (exclusions, contacts, sequences).

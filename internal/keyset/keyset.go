@@ -106,6 +106,33 @@ func (s *Set) Add(h uint64, row uint32) {
 	s.n++
 }
 
+// Delete forgets the key with hash h (a removal the cron state records),
+// and reports whether it was there. The keys after it that sit past their
+// home slot move back one, so the table stays as if h had never been
+// added.
+func (s *Set) Delete(h uint64) bool {
+	sh := &s.shards[h>>56]
+	if sh.size == 0 {
+		return false
+	}
+	i, found := sh.find(h)
+	if !found {
+		return false
+	}
+	j := i + 1
+	for ; j < sh.size+keySlack; j++ {
+		next := sh.hash(j)
+		if next == 0 || sh.home(next) >= j {
+			break
+		}
+	}
+	copy(sh.slots[3*i:3*(j-1)], sh.slots[3*(i+1):3*j])
+	sh.set(j-1, 0, 0)
+	sh.n--
+	s.n--
+	return true
+}
+
 // Free releases the set's memory; the set must not be used after.
 func (s *Set) Free() {
 	for i := range s.shards {

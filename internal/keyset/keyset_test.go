@@ -1,6 +1,7 @@
 package keyset
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -74,4 +75,36 @@ func procStatus(b *testing.B, field string) int64 {
 	}
 	b.Fatalf("no %s in /proc/self/status", field)
 	return 0
+}
+
+// TestDelete: a deleted key is gone, every other key stays findable with
+// its row, and the key can be added again.
+func TestDelete(t *testing.T) {
+	s := New()
+	defer s.Free()
+	const n = 50_000
+	for i := range n {
+		s.Add(s.Hash(fmt.Sprint("k", i)), uint32(i))
+	}
+	for i := 0; i < n; i += 3 {
+		if !s.Delete(s.Hash(fmt.Sprint("k", i))) {
+			t.Fatalf("key %d was not there to delete", i)
+		}
+	}
+	if s.Delete(s.Hash("never added")) {
+		t.Error("deleted a key never added")
+	}
+	for i := range n {
+		row, ok := s.Lookup(s.Hash(fmt.Sprint("k", i)))
+		if deleted := i%3 == 0; ok == deleted || ok && row != i {
+			t.Fatalf("key %d: found %v (row %d) after deleting every third", i, ok, row)
+		}
+	}
+	if want := n - (n+2)/3; s.Len() != want {
+		t.Errorf("Len %d, want %d", s.Len(), want)
+	}
+	s.Add(s.Hash("k0"), 7)
+	if row, ok := s.Lookup(s.Hash("k0")); !ok || row != 7 {
+		t.Errorf("a deleted key added again: %d, %v", row, ok)
+	}
 }

@@ -59,8 +59,11 @@ func Classify(a Answer, op Op, parent context.Context) Verdict {
 		return Retry
 	case s == http.StatusConflict && op == OpCreate:
 		return Done
+	case s == http.StatusNotFound && (op == OpDelete || op == OpGet) && a.NotFound():
+		return Done // Topo's own word that there is no such record
 	case s == http.StatusNotFound && (op == OpDelete || op == OpGet):
-		return Done
+		// A 404 page from something in front of Topo proves nothing.
+		return Ambiguous
 	case s == http.StatusRequestTimeout, s >= 500:
 		// A 5xx may come after the server committed (or from a proxy that
 		// gave up waiting for it): Topo promises nothing either way.

@@ -101,6 +101,7 @@ type journalLine struct {
 	Request  string      `json:"rq,omitempty"`
 	Attempts int         `json:"a,omitempty"`
 	Maybe    bool        `json:"m,omitempty"`
+	Lifted   string      `json:"lift,omitempty"` // an opt-out this run lifted (--lift-optouts)
 	Done     string      `json:"done,omitempty"`
 	Report   string      `json:"report,omitempty"`
 	Failures string      `json:"failures,omitempty"`
@@ -245,7 +246,7 @@ func (l *journalLine) prior(was pipeline.Prior) pipeline.Prior {
 
 func (l *journalLine) outcome() rows.Outcome {
 	o := rows.Outcome{Status: l.Status, ID: l.ID, HTTPStatus: l.HTTP, ErrorType: l.ErrType,
-		Err: l.Err, RequestID: l.Request, Attempts: l.Attempts, MaybeSent: l.Maybe}
+		Err: l.Err, RequestID: l.Request, Attempts: l.Attempts, MaybeSent: l.Maybe, Lifted: l.Lifted}
 	if l.PrevSet {
 		o.Previous = &rows.Previous{Reason: l.PrevRsn, Until: l.PrevUnt}
 	}
@@ -319,7 +320,7 @@ func (j *Journal) Intend(in pipeline.Intent) (durable func() error) {
 // Record notes a row's final outcome (synced within SyncEvery).
 func (j *Journal) Record(o rows.Outcome) error {
 	l := journalLine{Row: o.Row.Num, Status: o.Status, ID: o.ID, HTTP: o.HTTPStatus,
-		ErrType: o.ErrorType, Err: o.Err, Request: o.RequestID, Attempts: o.Attempts, Maybe: o.MaybeSent}
+		ErrType: o.ErrorType, Err: o.Err, Request: o.RequestID, Attempts: o.Attempts, Maybe: o.MaybeSent, Lifted: o.Lifted}
 	if o.Previous != nil {
 		l.PrevSet, l.PrevRsn, l.PrevUnt = true, o.Previous.Reason, o.Previous.Until
 	}

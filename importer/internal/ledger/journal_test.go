@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -140,7 +141,7 @@ func TestJournalRefusesOtherFiles(t *testing.T) {
 
 func TestStateSurvivesATornWrite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cron.state")
-	s, err := OpenState(path, Durability{})
+	s, err := OpenState(path, "ws", Durability{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,14 +154,14 @@ func TestStateSurvivesATornWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ := os.Stat(path)
-	if st.Size() != 16+3*8 {
+	if st.Size() != stateHeader+3*8 {
 		t.Fatalf("state is %d bytes, want header and 3 keys", st.Size())
 	}
 	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	f.Write([]byte{1, 2, 3}) // the crash: a partial record
 	f.Close()
 
-	s, err = OpenState(path, Durability{})
+	s, err = OpenState(path, "ws", Durability{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,12 +171,69 @@ func TestStateSurvivesATornWrite(t *testing.T) {
 	s.Add(rows.Row{Norm: rows.Fields{Email: "c@x.co"}})
 	s.Close()
 	st, _ = os.Stat(path)
-	if st.Size() != 16+4*8 {
+	if st.Size() != stateHeader+4*8 {
 		t.Errorf("the partial record was not dropped: %d bytes", st.Size())
 	}
 	os.WriteFile(path, []byte("not a state file"), 0o644)
-	if _, err := OpenState(path, Durability{}); err == nil {
+	if _, err := OpenState(path, "ws", Durability{}); err == nil {
 		t.Error("a foreign file was taken for state")
+	}
+}
+
+// TestStateBelongsToOneWorkspace: a state kept against one workspace is
+// refused by another (it says nothing of that Topo's people); a file of
+// the first format is adopted by the first to open it, keys and all.
+func TestStateBelongsToOneWorkspace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cron.state")
+	a := rows.Row{Norm: rows.Fields{Email: "a@x.co"}}
+	s, err := OpenState(path, "https://api.topo.io org_A", Durability{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Add(a)
+	s.Close()
+	var ws *WorkspaceError
+	if _, err := OpenState(path, "https://api.topo.io org_B", Durability{}); !errors.As(err, &ws) {
+		t.Errorf("another workspace opened the state: %v", err)
+	}
+	old := filepath.Join(dir, "v1.state")
+	v1 := append(append([]byte{}, stateMagicV1[:]...), 0, 0, 0, 0, 0, 0, 0, 0)
+	binary.LittleEndian.PutUint64(v1[16:], stateHash("a@x.co"))
+	os.WriteFile(old, v1, 0o644)
+	s, err = OpenState(old, "https://api.topo.io org_A", Durability{})
+	if err != nil || !s.Has(a) {
+		t.Fatalf("a first-format state: %v, has a@x.co %v", err, err == nil && s.Has(a))
+	}
+	s.Close()
+	if _, err := OpenState(old, "https://api.topo.io org_B", Durability{}); !errors.As(err, &ws) {
+		t.Errorf("the adopted state opened for another workspace: %v", err)
+	}
+}
+
+// TestStateForgetsARemovedPerson: a removal is written into the state; the
+// person listed again is not known; and known again once re-imported.
+func TestStateForgetsARemovedPerson(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "cron.state")
+	a := rows.Row{Norm: rows.Fields{Email: "a@x.co"}}
+	b := rows.Row{Norm: rows.Fields{Email: "b@x.co"}}
+	s, _ := OpenState(path, "ws", Durability{})
+	s.Remember(rows.Outcome{Row: a, Status: rows.StatusCreated})
+	s.Remember(rows.Outcome{Row: b, Status: rows.StatusExists})
+	s.Remember(rows.Outcome{Row: a, Status: rows.StatusRemoved})
+	s.Close()
+	s, _ = OpenState(path, "ws", Durability{})
+	if s.Has(a) || !s.Has(b) {
+		t.Errorf("after the removal: a known %v, b known %v; want false, true", s.Has(a), s.Has(b))
+	}
+	s.Remember(rows.Outcome{Row: a, Status: rows.StatusCreated}) // opted out again
+	s.Close()
+	s, _ = OpenState(path, "ws", Durability{})
+	defer s.Close()
+	if !s.Has(a) {
+		t.Error("a person re-imported after a removal is not known")
 	}
 }
 
@@ -264,7 +322,7 @@ func TestSymlinksAreNeverFollowed(t *testing.T) {
 		case "list.journal":
 			_, _, err = OpenJournal(link, fpA, false, Durability{})
 		case "cron.state":
-			_, err = OpenState(link, Durability{})
+			_, err = OpenState(link, "ws", Durability{})
 		default:
 			_, err = TryLock(link, "test")
 		}

@@ -37,6 +37,10 @@ type Options struct {
 	// Report is where the run writes its report: the registry keeps it, so
 	// that a dry run will not write over it.
 	Report string
+	// Workspace names the Topo the run writes to (its base URL and the
+	// key's workspace): the state belongs to it, and the registry finds by
+	// it every state file runs against that Topo kept.
+	Workspace string
 	// Durability stamps and syncs the journal and the state.
 	Durability
 	// Locks are the journal's and the state's locks, when the caller took
@@ -75,6 +79,8 @@ type Session struct {
 
 	fp       Fingerprint
 	report   string
+	// workspace and state are what the registry entry says of the run.
+	workspace, state string
 	registry *registry
 	locks    []*Lock
 	spool    *Spool
@@ -121,7 +127,7 @@ func Open(opt Options) (s *Session, err error) {
 		return s, err
 	}
 	if opt.State != "" {
-		if s.State, err = OpenState(opt.State, opt.Durability); err != nil {
+		if s.State, err = OpenState(opt.State, opt.Workspace, opt.Durability); err != nil {
 			return s, fmt.Errorf("state %s: %w", opt.State, err)
 		}
 	}
@@ -135,14 +141,21 @@ func (s *Session) openJournal(opt Options) error {
 		entry = s.registry.read(s.fp)
 	}
 	abs, _ := filepath.Abs(opt.Journal)
+	force := opt.Force
+	if entry != nil && entry.Completed != nil && !force && s.registry.removedSince(opt.Workspace, entry.Completed.When) {
+		// What the completed run settled may have been undone since: its
+		// completion is memory, not what Topo holds now.
+		force = true
+		s.Notes = append(s.Notes, fmt.Sprintf("a removal ran against this Topo after this input's run completed on %s: running it again, every row looked up before anything is sent", entry.Completed.When))
+	}
 	switch {
-	case entry == nil || opt.Force:
+	case entry == nil || force:
 	case entry.Completed != nil:
 		return &CompletedError{Completion: *entry.Completed, Journal: entry.Journal}
 	case entry.Journal != abs && recordsWrites(entry.Journal):
 		return &ElsewhereError{Journal: entry.Journal}
 	}
-	j, st, err := OpenJournal(opt.Journal, s.fp, opt.Force, opt.Durability)
+	j, st, err := OpenJournal(opt.Journal, s.fp, force, opt.Durability)
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", opt.Journal, err)
 	}
@@ -159,12 +172,14 @@ func (s *Session) openJournal(opt Options) error {
 	if n := j.Corrupt(); n > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d unreadable journal lines: every row without a recorded outcome is looked up before anything is sent", n))
 	}
-	if opt.Force && entry != nil {
+	if force && entry != nil {
 		j.MarkAllUnsure()
 	}
 	if s.registry != nil {
 		s.report, _ = filepath.Abs(opt.Report)
-		return s.registry.write(s.fp, runEntry{Journal: abs, Report: s.report, Started: j.d.Now().UTC().Format(time.RFC3339)})
+		s.workspace, s.state = opt.Workspace, absOrEmpty(opt.State)
+		return s.registry.write(s.fp, runEntry{Journal: abs, Report: s.report, Started: j.d.Now().UTC().Format(time.RFC3339),
+			Workspace: opt.Workspace, State: absOrEmpty(opt.State)})
 	}
 	return nil
 }
@@ -235,7 +250,7 @@ func (s *Session) Complete(c Completion) error {
 	}
 	abs, _ := filepath.Abs(s.Journal.path)
 	c.When = s.Journal.d.Now().UTC().Format(time.RFC3339)
-	return s.registry.write(s.fp, runEntry{Journal: abs, Report: s.report, Completed: &c})
+	return s.registry.write(s.fp, runEntry{Journal: abs, Report: s.report, Completed: &c, Workspace: s.workspace, State: s.state})
 }
 
 // Discard ends a run that sent nothing (it stopped at a setup error): a
@@ -294,4 +309,12 @@ func recordsWrites(path string) bool {
 		return false
 	}
 	return bytes.Contains(data, []byte(`"i":`)) || bytes.Contains(data, []byte(`"o":`))
+}
+
+func absOrEmpty(path string) string {
+	if path == "" {
+		return ""
+	}
+	abs, _ := filepath.Abs(path)
+	return abs
 }

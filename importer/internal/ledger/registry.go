@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 )
 
 // registry is the user's record of runs by fingerprint: one small JSON
@@ -23,6 +25,11 @@ type runEntry struct {
 	Journal string `json:"journal"`
 	Report  string `json:"report,omitempty"`
 	Started string `json:"started,omitempty"`
+	// Workspace is the Topo the run writes to (base URL and workspace);
+	// State the absolute path of its --state, if it kept one: a removal
+	// against that Topo forgets the people it removes in every such state.
+	Workspace string `json:"workspace,omitempty"`
+	State     string `json:"state,omitempty"`
 	// Completed is set once a run went to the end.
 	Completed *Completion `json:"completed,omitempty"`
 }
@@ -54,8 +61,13 @@ func (r *registry) write(fp Fingerprint, e runEntry) error {
 	if err != nil {
 		return err
 	}
-	path := r.name(fp) + ".json"
-	tmp, err := os.CreateTemp(r.dir, ".entry-*")
+	return writeFileAtomically(r.name(fp)+".json", b)
+}
+
+// writeFileAtomically writes a small file through a new one beside it,
+// synced, and a rename.
+func writeFileAtomically(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".entry-*")
 	if err != nil {
 		return err
 	}
@@ -103,4 +115,72 @@ func WroteReport(dir, path string) (journal string, ok bool) {
 		}
 	}
 	return "", false
+}
+
+// StatesFor lists the state files (absolute paths) that runs recorded in
+// the registry at dir kept against workspace, each once.
+func StatesFor(dir, workspace string) []string {
+	if dir == "" {
+		return nil
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	var out []string
+	for _, name := range names {
+		b, err := readFile(name)
+		if err != nil {
+			continue
+		}
+		var e runEntry
+		if json.Unmarshal(b, &e) == nil && e.State != "" && e.Workspace == workspace && !slices.Contains(out, e.State) {
+			out = append(out, e.State)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// removal is the registry's note of the last removal against a Topo.
+type removal struct {
+	Workspace string    `json:"workspace"`
+	At        time.Time `json:"at"`
+}
+
+func (r *registry) removalPath(workspace string) string {
+	return filepath.Join(r.dir, "removal-"+strings.TrimPrefix(hash(workspace), "sha256:")[:32]+".json")
+}
+
+// NoteRemoval records, in the registry at dir, that a removal against
+// workspace is under way at at: a completed import of the same list is
+// then no longer taken as done (what it settled may have been removed).
+func NoteRemoval(dir, workspace string, at time.Time) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	r := &registry{dir: dir}
+	b, err := json.Marshal(removal{Workspace: workspace, At: at.UTC()})
+	if err != nil {
+		return err
+	}
+	return writeFileAtomically(r.removalPath(workspace), b)
+}
+
+// removedSince says whether a removal against workspace was noted at or
+// after when (RFC 3339).
+func (r *registry) removedSince(workspace, when string) bool {
+	if r == nil {
+		return false
+	}
+	done, err := time.Parse(time.RFC3339, when)
+	if err != nil {
+		return false
+	}
+	b, err := readFile(r.removalPath(workspace))
+	if err != nil {
+		return false
+	}
+	var rm removal
+	return json.Unmarshal(b, &rm) == nil && rm.Workspace == workspace && !rm.At.Truncate(time.Second).Before(done)
 }

@@ -24,10 +24,12 @@ type Recorder interface {
 	Record(rows.Outcome) error
 }
 
-// Known is what the pipeline needs of the cron state; *ledger.State is one.
+// Known is what the pipeline needs of the cron state; *ledger.State is
+// one: whether an earlier run settled a row, and each outcome of this
+// run to remember (a row excluded) or forget (a record removed).
 type Known interface {
 	Has(rows.Row) bool
-	Add(rows.Row) error
+	Remember(rows.Outcome) error
 }
 
 // FailureLimitError stops a run after --max-failures rows failed.
@@ -70,7 +72,7 @@ type Pass struct {
 	Ledger Ledger
 	// Now is the clock intents are stamped with (nil: time.Now).
 	Now func() time.Time
-	// Known, when set, answers rows earlier runs imported as exists,
+	// Known, when set, answers rows earlier runs imported as known,
 	// without a request, and learns the rows this run settles.
 	Known Known
 }
@@ -240,7 +242,7 @@ func (p *Pass) route(ctx context.Context, row rows.Row, stop *stopper) (rows.Out
 		}
 	}
 	if p.Known != nil && p.Known.Has(row) {
-		return rows.Outcome{Row: row, Status: rows.StatusExists, Note: "already imported (known from --state)"}, Job{}, true
+		return rows.Outcome{Row: row, Status: rows.StatusKnown, Note: "an earlier run settled it (--state); not asked again"}, Job{}, true
 	}
 	if stop.err() != nil || ctx.Err() != nil {
 		return notSent(job, stop.err()), Job{}, true
@@ -253,12 +255,12 @@ func (p *Pass) route(ctx context.Context, row rows.Row, stop *stopper) (rows.Out
 	return rows.Outcome{}, job, false
 }
 
-// remember teaches the state a row that Topo now holds.
+// remember tells the state what Topo now holds of a row.
 func (p *Pass) remember(o rows.Outcome, stop *stopper) {
-	if p.Known == nil || !o.Status.Done() || o.Status == rows.StatusRemoved || o.Status == rows.StatusNotFound {
+	if p.Known == nil {
 		return
 	}
-	if err := p.Known.Add(o.Row); err != nil {
+	if err := p.Known.Remember(o); err != nil {
 		stop.set(fmt.Errorf("writing the state: %w", err))
 	}
 }

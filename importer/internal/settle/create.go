@@ -27,7 +27,7 @@ import (
 // again, when the key can read; otherwise Topo's 409 settles a repeat.
 type Creator struct {
 	Remote
-	Existing Existing
+	Policy Policy
 	// OnBlind is told, once, that existing records cannot be compared
 	// (the key cannot read): such rows are exists, as a 409 says.
 	OnBlind func()
@@ -41,7 +41,7 @@ func (c *Creator) Local(job pipeline.Job) (rows.Outcome, bool) {
 	if held == nil || job.Prior.MaybeSent {
 		return rows.Outcome{}, false
 	}
-	d := Reconcile(job.Row, *held, c.Existing, false)
+	d := Reconcile(job.Row, *held, c.Policy, false)
 	if d.Change != nil {
 		return rows.Outcome{}, false
 	}
@@ -186,9 +186,10 @@ func (c *Creator) found(ctx, inflight context.Context, out rows.Outcome, held He
 	case !since.IsZero() && c.API.Clock().CreatedSince(held.CreatedAt, since):
 		out.Status, out.ID = rows.StatusCreated, held.ID
 		return out, nil
-	case prior.Op == api.OpUpdate && prior.ID == held.ID && prior.Previous != nil && sameAs(out.Row, held, mustUntil(out.Row)):
+	case prior.Op == api.OpUpdate && prior.ID == held.ID && prior.Previous != nil && took(changeFor(out.Row, c.Policy), held):
+		// The update an earlier run journaled took before it could say so.
 		out.Status, out.ID, out.Previous = rows.StatusExtended, held.ID, prior.Previous
-		if c.Existing == ExistingReplace {
+		if c.Policy.Existing == ExistingReplace {
 			out.Status = rows.StatusUpdated
 		}
 		return out, nil
@@ -198,7 +199,7 @@ func (c *Creator) found(ctx, inflight context.Context, out rows.Outcome, held He
 
 // reconcile leaves, extends or updates a record that Topo holds for the row.
 func (c *Creator) reconcile(ctx, inflight context.Context, out rows.Outcome, held Held, w *pipeline.Writes) (rows.Outcome, error) {
-	d := Reconcile(out.Row, held, c.Existing, false)
+	d := Reconcile(out.Row, held, c.Policy, false)
 	if d.Change == nil {
 		return decided(out, held, d), nil
 	}
@@ -224,13 +225,13 @@ func (c *Creator) reconcile(ctx, inflight context.Context, out rows.Outcome, hel
 		return failed(out, res, res.Uncertain), nil
 	}
 	rec := res.Answer.Record
-	if got := HeldOf(*rec, out.Row); !sameAs(out.Row, got, mustUntil(out.Row)) {
+	if got := HeldOf(*rec, out.Row); !took(ch, got) {
 		out.Status = rows.StatusFailed
 		out.Err = fmt.Sprintf("Topo answered %d to the update but holds reason %s until %s",
 			res.Answer.Status, rec.Reason, orPermanent(topo.Str(rec.Until)))
 		return out, nil
 	}
 	c.API.Clock().ObserveStamp(rec.UpdatedAt, res.Answer.Sent, res.Answer.Received)
-	out.Status, out.Previous = d.Then, held.previous()
+	out.Status, out.Previous, out.Lifted = d.Then, held.previous(), d.Lift
 	return out, nil
 }

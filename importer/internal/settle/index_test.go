@@ -74,7 +74,7 @@ func TestSnapshotDecidesAsLookupsDo(t *testing.T) {
 		r := remote
 		r.Snapshot = snapshot
 		p := &pipeline.Pass{Rows: &src, Recorder: &got, Workers: pipeline.NewWorkers(2, 2),
-			Action: &Planner{Remote: r, Existing: policy}}
+			Action: &Planner{Remote: r, Policy: Policy{Existing: policy}}}
 		if err := p.Run(context.Background(), context.Background()); err != nil {
 			t.Fatal(err)
 		}

@@ -57,22 +57,21 @@ func decided(out rows.Outcome, held Held, d Decision) rows.Outcome {
 	if !d.Status.NeedsAction() {
 		out.Err, out.Note = "", d.Err
 	}
+	if d.Lift != "" {
+		out.Note = strings.TrimPrefix(out.Note+"; would "+d.Lift+", lifting a "+held.Reason+" opt-out", "; ")
+	}
 	if !held.Seen.IsZero() {
 		out.Note = strings.TrimPrefix(out.Note+"; as Topo's list showed it at "+held.Seen.UTC().Format(time.RFC3339), "; ")
 	}
 	if d.Status != rows.StatusFailed {
 		out.ID = held.ID
 	}
-	if d.Status == rows.StatusExistsShorter || d.Status == rows.StatusWouldExtend || d.Status == rows.StatusWouldUpdate {
+	if d.Status == rows.StatusExistsShorter || d.Status == rows.StatusWouldExtend || d.Status == rows.StatusWouldUpdate || d.Status == rows.StatusWouldLift {
 		out.Previous = held.previous()
 	}
 	return out
 }
 
-func mustUntil(row rows.Row) *time.Time {
-	t, _ := rowUntil(row)
-	return t
-}
 
 func orPermanent(s string) string {
 	if s == "" {

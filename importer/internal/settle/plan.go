@@ -2,6 +2,7 @@ package settle
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/topo-io/topo-exclusions/importer/internal/pipeline"
@@ -12,8 +13,8 @@ import (
 // Removal, a removal) would do to each row, and writes nothing.
 type Planner struct {
 	Remote
-	Existing Existing
-	Removal  bool
+	Policy  Policy
+	Removal bool
 }
 
 // Local settles a row the snapshot decides.
@@ -35,11 +36,22 @@ func (p *Planner) Ahead(pipeline.Job) (pipeline.Intent, bool) { return pipeline.
 // Act looks the row up.
 func (p *Planner) Act(ctx, inflight context.Context, job pipeline.Job, _ *pipeline.Writes) (rows.Outcome, error) {
 	out := rows.Outcome{Row: job.Row}
-	if p.Removal && job.Row.Norm.ID != "" {
-		out.Status, out.ID = rows.StatusWouldRemove, job.Row.Norm.ID
-		return out, nil
+	if id := job.Row.Norm.ID; p.Removal && id != "" {
+		rec, gone, stop, err := p.read(ctx, inflight, &out, id, false)
+		switch {
+		case stop:
+			return out, err
+		case gone:
+			out.Status, out.ID = rows.StatusNotFound, id
+			return out, nil
+		case !holdsARowKey(*rec, job.Row):
+			out.Status, out.ID = rows.StatusFailed, id
+			out.Err = fmt.Sprintf("record %s is not this row's (%s): a removal would delete nothing", id, recordKeys(*rec))
+			return out, nil
+		}
+		return p.decide(out, HeldOf(*rec, job.Row)), nil
 	}
-	recs, stop, err := p.look(ctx, inflight, &out, false, false, "")
+	recs, stop, err := p.look(ctx, inflight, &out, p.Removal, false, "")
 	if stop {
 		return out, err
 	}
@@ -61,7 +73,13 @@ func (p *Planner) absent(out rows.Outcome) rows.Outcome {
 func (p *Planner) decide(out rows.Outcome, held Held) rows.Outcome {
 	if p.Removal {
 		out.Status, out.ID = rows.StatusWouldRemove, held.ID
+		switch how := liftsByDelete(held); {
+		case how != "" && !p.Policy.LiftOptOuts:
+			out.Status, out.Err = rows.StatusProtected, protectedErr(held, "remove", how)
+		case how != "":
+			out.Status, out.Note = rows.StatusWouldLift, "would "+how+": a "+held.Reason+" record"
+		}
 		return out
 	}
-	return decided(out, held, Reconcile(out.Row, held, p.Existing, true))
+	return decided(out, held, Reconcile(out.Row, held, p.Policy, true))
 }

@@ -148,7 +148,8 @@ func TestLookupsKeepOnlyRecordsHoldingTheKey(t *testing.T) {
 // record holds the row's key either.
 func TestRemoveByAVanishedIDLooksForAnotherRecord(t *testing.T) {
 	t.Parallel()
-	sc := newScript().on("DELETE", answer(404, `{"status_code":404,"type":"NotFoundIssue","message":"no such id"}`)).on("GET", page(existing))
+	gone := answer(404, `{"status_code":404,"type":"NotFoundIssue","message":"no such id"}`)
+	sc := newScript().on("DELETE", gone).on("GET", byPath(gone, page(existing)))
 	srv := httptest.NewServer(sc)
 	defer srv.Close()
 	r := &Remover{Remote: remote(t, srv.URL, canRead)}
@@ -157,6 +158,17 @@ func TestRemoveByAVanishedIDLooksForAnotherRecord(t *testing.T) {
 	out, _ := r.Act(context.Background(), context.Background(), pipeline.Job{Row: row}, nil)
 	if out.Status != rows.StatusFailed || !strings.Contains(out.Err, oldID) || sc.count("GET") == 0 {
 		t.Errorf("%s %q: want failed, naming %s, which holds the row's email", out.Status, out.Err, oldID)
+	}
+}
+
+// byPath answers a GET of one record with one, a lookup with the other.
+func byPath(record, lookup http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if strings.Count(r.URL.Path, "/") > 2 {
+			record(w, r)
+			return
+		}
+		lookup(w, r)
 	}
 }
 

@@ -69,12 +69,19 @@ func TestReconcile(t *testing.T) {
 		{"another email under the LinkedIn URL", row(""), Held{ID: oldID, Mismatch: "holds email x@y.co"}, ExistingExtend, false, rows.StatusFailed, "", "holds email"},
 	}
 	for _, tt := range tests {
-		d := Reconcile(tt.row, tt.held, tt.policy, tt.dry)
+		d := Reconcile(tt.row, tt.held, Policy{Existing: tt.policy}, tt.dry)
 		if d.Status != tt.status || d.Then != tt.then || (tt.status == "") != (d.Change != nil) || !strings.Contains(d.Err, tt.err) {
 			t.Errorf("%s: %+v", tt.name, d)
 		}
-		if d.Change != nil && (d.Change.Reason != tt.row.Norm.Reason || topo.Str(d.Change.Until) != tt.row.Norm.Until) {
-			t.Errorf("%s: change %+v does not make the record the row", tt.name, d.Change)
+		// Extending sends the until alone: the record keeps its reason and
+		// message. Replacing sends all three.
+		wantReason := ""
+		if tt.policy == ExistingReplace {
+			wantReason = tt.row.Norm.Reason
+		}
+		if d.Change != nil && (d.Change.Reason != wantReason || !d.Change.SetUntil || topo.Str(d.Change.Until) != tt.row.Norm.Until ||
+			d.Change.SetMessage != (tt.policy == ExistingReplace)) {
+			t.Errorf("%s: change %+v does not make the record what the policy asks", tt.name, d.Change)
 		}
 	}
 }
@@ -91,7 +98,11 @@ func TestCreatorExtends(t *testing.T) {
 		var ch map[string]any
 		json.NewDecoder(r.Body).Decode(&ch)
 		until, _ := ch["until"].(string)
-		answer(200, strings.Replace(record(oldID, until, hourAgo), `"reason":"OTHER"`, `"reason":"`+ch["reason"].(string)+`"`, 1))(w, r)
+		reason, ok := ch["reason"].(string)
+		if !ok {
+			reason = "BAD_TIMING" // not sent: the record keeps its own
+		}
+		answer(200, strings.Replace(record(oldID, until, hourAgo), `"reason":"OTHER"`, `"reason":"`+reason+`"`, 1))(w, r)
 	}
 	row := rows.Row{Num: 2, Status: rows.StatusValid, Norm: rows.Fields{Email: "a@b.co", Reason: "UNSUBSCRIBED"}}
 	for _, tc := range []struct {
@@ -101,15 +112,15 @@ func TestCreatorExtends(t *testing.T) {
 		patch   string
 		err     string
 	}{
-		{ExistingExtend, rows.StatusExtended, 1, `{"reason":"UNSUBSCRIBED","message":null,"until":null}`, ""},
+		{ExistingExtend, rows.StatusExtended, 1, `{"until":null}`, ""},
 		{ExistingKeep, rows.StatusExistsShorter, 0, "", "until 2026-12-01T23:59:59Z"},
-		{ExistingReplace, rows.StatusUpdated, 1, `{"reason":"UNSUBSCRIBED","message":null,"until":null}`, ""},
+		{ExistingReplace, rows.StatusUpdated, 1, `{"message":null,"reason":"UNSUBSCRIBED","until":null}`, ""},
 	} {
 		t.Run(tc.policy.String(), func(t *testing.T) {
 			sc := newScript().on("POST", conflict).on("GET", page(short)).on("PATCH", answer(503, "{}"), patched)
 			srv := httptest.NewServer(sc)
 			defer srv.Close()
-			c := &Creator{Remote: remote(t, srv.URL, canRead), Existing: tc.policy}
+			c := &Creator{Remote: remote(t, srv.URL, canRead), Policy: Policy{Existing: tc.policy}}
 			out, err := c.Act(context.Background(), context.Background(), pipeline.Job{Row: row}, nil)
 			if err != nil || out.Status != tc.status || out.ID != oldID || !strings.Contains(out.Err, tc.err) {
 				t.Fatalf("%+v (err %v)", out, err)

@@ -15,6 +15,7 @@ type API interface {
 	Create(ctx context.Context, k topo.Kind, d topo.Draft) api.Answer
 	Update(ctx context.Context, k topo.Kind, id string, ch topo.Change) api.Answer
 	Delete(ctx context.Context, k topo.Kind, id string) api.Answer
+	Get(ctx context.Context, k topo.Kind, id string) api.Answer
 	List(ctx context.Context, k topo.Kind, q api.Query) api.Answer
 	Clock() *api.Clock
 }

@@ -3,19 +3,25 @@ package settle
 import (
 	"context"
 	"fmt"
-	"net/http"
+	"strings"
 
 	"github.com/topo-io/topo-exclusions/importer/internal/api"
 	"github.com/topo-io/topo-exclusions/importer/internal/pipeline"
 	"github.com/topo-io/topo-exclusions/importer/rows"
+	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
 // Remover is remove's action: it deletes the exclusion a row names, by
 // its id, or every exclusion holding the row's email, LinkedIn URL or
 // domain. removed and not_found are Topo's answers: the record went, or
-// there was none (the person is not excluded, as asked).
+// there was none (the person is not excluded, as asked). A record named
+// by id is read first: it must be the row's (when the row has a key too),
+// and an opt-out is deleted only with LiftOptOuts.
 type Remover struct {
 	Remote
+	// LiftOptOuts lets a removal delete an opt-out (see ProtectedReasons):
+	// without it such a record stays, and the row is protected.
+	LiftOptOuts bool
 }
 
 // Local: removal is decided by Topo's answers, never by a snapshot.
@@ -33,20 +39,7 @@ func (r *Remover) Ahead(job pipeline.Job) (pipeline.Intent, bool) {
 func (r *Remover) Act(ctx, inflight context.Context, job pipeline.Job, w *pipeline.Writes) (rows.Outcome, error) {
 	out := rows.Outcome{Row: job.Row}
 	if id := job.Row.Norm.ID; id != "" {
-		out, err := r.remove(ctx, inflight, out, id, job.Prior, w)
-		if err != nil || out.Status != rows.StatusNotFound || len(job.Row.Keys()) == 0 || !r.canLook() {
-			return out, err
-		}
-		// The id is gone: make sure the person is not excluded under
-		// another record before saying "not found".
-		recs, stop, err := r.look(ctx, inflight, &out, true, false, "")
-		if stop || len(recs) == 0 {
-			return out, err
-		}
-		out.Status = rows.StatusFailed
-		out.Err = fmt.Sprintf("no record has id %s, but record %s holds this row's %s: remove it by key (leave the id column out) if that is meant",
-			id, recs[0].ID, job.Row.Keys()[0].Name)
-		return out, nil
+		return r.byID(ctx, inflight, out, id, job.Prior, w)
 	}
 	if !r.canLook() {
 		out.Status = rows.StatusFailed
@@ -66,53 +59,175 @@ func (r *Remover) Act(ctx, inflight context.Context, job pipeline.Job, w *pipeli
 		out.Status = rows.StatusNotFound
 		return out, nil
 	}
-	status := rows.StatusNotFound
+	return r.removeAll(ctx, inflight, out, recs, w)
+}
+
+// byID removes the record a row names by its id, after reading it.
+func (r *Remover) byID(ctx, inflight context.Context, out rows.Outcome, id string, prior pipeline.Prior, w *pipeline.Writes) (rows.Outcome, error) {
+	rec, gone, stop, err := r.read(ctx, inflight, &out, id, prior.MaybeSent)
+	switch {
+	case stop:
+		return out, err
+	case gone && prior.MaybeSent && prior.Op == api.OpDelete && prior.ID == id:
+		out.Status, out.ID = rows.StatusRemoved, id
+		out.Note = "an earlier run's delete went unanswered; Topo now has no such record"
+		return out, nil
+	case gone:
+		return r.goneID(ctx, inflight, out, id)
+	}
+	if !holdsARowKey(*rec, out.Row) {
+		out.Status, out.ID = rows.StatusFailed, id
+		out.Err = fmt.Sprintf("record %s is not this row's (%s): nothing removed; remove by key (leave the id column out), or fix the id", id, recordKeys(*rec))
+		return out, nil
+	}
+	return r.removeAll(ctx, inflight, out, []topo.Exclusion{*rec}, w)
+}
+
+// goneID settles a row whose id Topo does not hold: not found, unless
+// another record holds the row's key.
+func (r *Remover) goneID(ctx, inflight context.Context, out rows.Outcome, id string) (rows.Outcome, error) {
+	out.Status, out.ID = rows.StatusNotFound, id
+	if len(out.Row.Keys()) == 0 || !r.canLook() {
+		return out, nil
+	}
+	recs, stop, err := r.look(ctx, inflight, &out, true, false, "")
+	if stop || len(recs) == 0 {
+		return out, err
+	}
+	out.Status = rows.StatusFailed
+	out.Err = fmt.Sprintf("no record has id %s, but record %s holds this row's %s: remove it by key (leave the id column out) if that is meant",
+		id, recs[0].ID, out.Row.Keys()[0].Name)
+	return out, nil
+}
+
+// removeAll deletes every record of recs that is not an opt-out the
+// removal may not lift; those stay, and the row is protected.
+func (r *Remover) removeAll(ctx, inflight context.Context, out rows.Outcome, recs []topo.Exclusion, w *pipeline.Writes) (rows.Outcome, error) {
+	status, removed := rows.StatusNotFound, 0
+	var kept *Held
+	var lifted []string
 	for _, rec := range recs {
-		o, err := r.remove(ctx, inflight, out, rec.ID, pipeline.Prior{}, w)
+		held := HeldOf(rec, out.Row)
+		if how := liftsByDelete(held); how != "" {
+			if !r.LiftOptOuts {
+				kept = &held
+				continue
+			}
+			lifted = append(lifted, fmt.Sprintf("deleted %s record %s", held.Reason, held.ID))
+		}
+		o, err := r.remove(ctx, inflight, out, rec.ID, w)
 		out.Attempts = o.Attempts
 		if err != nil || o.Status != rows.StatusRemoved && o.Status != rows.StatusNotFound {
 			return o, err
 		}
-		out.ID, out.HTTPStatus = rec.ID, o.HTTPStatus
+		out.ID, out.HTTPStatus, out.Note = rec.ID, o.HTTPStatus, o.Note
 		if o.Status == rows.StatusRemoved {
-			status = rows.StatusRemoved
+			status, removed = rows.StatusRemoved, removed+1
 		}
 	}
-	out.Status = status
-	if len(recs) > 1 {
+	out.Status, out.Lifted = status, strings.Join(lifted, "; ")
+	switch {
+	case kept != nil:
+		out.Status, out.ID = rows.StatusProtected, kept.ID
+		out.Err = protectedErr(*kept, "remove", "delete it")
+		if removed > 0 {
+			out.Err += fmt.Sprintf(" (%d other record of this row's keys removed)", removed)
+		}
+	case len(recs) > 1:
 		out.Note = fmt.Sprintf("%d records held this row's keys; all were removed", len(recs))
 	}
 	return out, nil
 }
 
-// remove deletes one record. A 404 is not_found, or removed when an
-// attempt of this run (or a journaled one of the run it resumes) may have
-// deleted it.
-func (r *Remover) remove(ctx, inflight context.Context, out rows.Outcome, id string, prior pipeline.Prior, w *pipeline.Writes) (rows.Outcome, error) {
+// read gets the record id, counted in out. gone says Topo itself answered
+// that it has none; stop that out is the row's final word (err for a
+// refused key).
+func (r *Remote) read(ctx, inflight context.Context, out *rows.Outcome, id string, maybe bool) (rec *topo.Exclusion, gone, stop bool, err error) {
+	res := r.Retrier.Do(ctx, inflight, api.Call{
+		Op:     api.OpGet,
+		Send:   func(ctx context.Context) api.Answer { return r.API.Get(ctx, r.Kind, id) },
+		Accept: func(a api.Answer) bool { return a.Record != nil && a.Record.ID == id },
+	})
+	out.Attempts += res.Attempts
+	switch {
+	case res.Interrupted:
+		*out = interrupted(*out, maybe)
+		return nil, false, true, nil
+	case res.Verdict == api.Fatal:
+		*out = failed(*out, res, maybe)
+		return nil, false, true, fatal(res, "exclusions:read")
+	case !res.Settled():
+		*out = failed(*out, res, maybe)
+		out.Err = "could not read record " + id + ": " + out.Err
+		return nil, false, true, nil
+	case res.Answer.NotFound():
+		return nil, true, false, nil
+	}
+	return res.Answer.Record, false, false, nil
+}
+
+// remove deletes one record. A 404 (Topo's) is not_found, or removed when
+// an attempt of this run may have deleted it. A 2xx that is not Topo's (a
+// maintenance page) proves nothing: the delete is sent again, and Topo's
+// 404 then settles it.
+func (r *Remover) remove(ctx, inflight context.Context, out rows.Outcome, id string, w *pipeline.Writes) (rows.Outcome, error) {
 	if err := w.Intend(pipeline.Intent{Row: out.Row.Num, Op: api.OpDelete, ID: id}); err != nil {
 		return interrupted(out, false), err
 	}
 	res := r.Retrier.Do(ctx, inflight, api.Call{
-		Op:   api.OpDelete,
-		Send: func(ctx context.Context) api.Answer { return r.API.Delete(ctx, r.Kind, id) },
+		Op:     api.OpDelete,
+		Send:   func(ctx context.Context) api.Answer { return r.API.Delete(ctx, r.Kind, id) },
+		Accept: func(a api.Answer) bool { return !a.BadBody },
 	})
 	out.Attempts += res.Attempts
 	out.ID, out.HTTPStatus = id, res.Answer.Status
-	maybe := res.Uncertain || (prior.MaybeSent && prior.Op == api.OpDelete && prior.ID == id)
 	switch {
 	case res.Interrupted:
-		return interrupted(out, maybe), nil
+		return interrupted(out, res.Uncertain), nil
 	case res.Verdict == api.Fatal:
-		return failed(out, res, maybe), fatal(res, "exclusions:write")
+		return failed(out, res, res.Uncertain), fatal(res, "exclusions:write")
 	case !res.Settled():
-		return failed(out, res, maybe), nil
-	case res.Answer.Status == http.StatusNotFound && maybe:
+		return failed(out, res, res.Uncertain), nil
+	case res.Answer.NotFound() && res.Uncertain:
 		out.Status = rows.StatusRemoved
 		out.Note = "an earlier attempt went unanswered; Topo now has no such record"
-	case res.Answer.Status == http.StatusNotFound:
+	case res.Answer.NotFound():
 		out.Status = rows.StatusNotFound
 	default:
 		out.Status = rows.StatusRemoved
 	}
 	return out, nil
+}
+
+// holdsARowKey says whether a record named by id is the row's: it holds
+// one of the row's keys and no other value for any (a row without a key
+// is named by its id alone).
+func holdsARowKey(ex topo.Exclusion, row rows.Row) bool {
+	keys := row.Keys()
+	if len(keys) == 0 {
+		return true
+	}
+	if HeldOf(ex, row).Mismatch != "" {
+		return false
+	}
+	for _, k := range keys {
+		if rows.NormalizeKey(k.Name, ex.Value(k.Name)) == k.Value {
+			return true
+		}
+	}
+	return false
+}
+
+// recordKeys says which keys a record holds, for a message.
+func recordKeys(ex topo.Exclusion) string {
+	var keys []string
+	for _, name := range []string{"email", "linkedin_url", "domain"} {
+		if v := ex.Value(name); v != "" {
+			keys = append(keys, name+" "+v)
+		}
+	}
+	if len(keys) == 0 {
+		return "no key"
+	}
+	return "it holds " + strings.Join(keys, ", ")
 }

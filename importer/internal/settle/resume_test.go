@@ -58,7 +58,7 @@ func TestResumeAfterACrashAroundTheUpdate(t *testing.T) {
 			}
 			defer client.CloseIdleConnections()
 			if applied {
-				client.Update(context.Background(), topo.Contacts, oldID, topo.Change{Reason: "UNSUBSCRIBED"})
+				client.Update(context.Background(), topo.Contacts, oldID, topo.Change{SetUntil: true}) // extend: permanent
 			}
 
 			path := filepath.Join(t.TempDir(), "list.journal")
@@ -96,8 +96,8 @@ func TestResumeAfterACrashAroundTheUpdate(t *testing.T) {
 				t.Errorf("resumed row: %+v", o)
 			}
 			recs := srv.Records()
-			if len(recs) != 1 || recs[0].Until != nil || recs[0].Reason != "UNSUBSCRIBED" {
-				t.Errorf("Topo holds %+v, want the one record, permanent", recs)
+			if len(recs) != 1 || recs[0].Until != nil || recs[0].Reason != "BAD_TIMING" {
+				t.Errorf("Topo holds %+v, want the one record, permanent, its reason kept", recs)
 			}
 			if n := srv.Stats().ByMethod[http.MethodPatch]; n != 1 {
 				t.Errorf("%d PATCHes in all, want 1", n)
