@@ -77,13 +77,13 @@ type Session struct {
 	Opened JournalState
 	Notes  []string
 
-	fp       Fingerprint
-	report   string
+	fp     Fingerprint
+	report string
 	// workspace and state are what the registry entry says of the run.
 	workspace, state string
-	registry *registry
-	locks    []*Lock
-	spool    *Spool
+	registry         *registry
+	locks            []*Lock
+	spool            *Spool
 }
 
 // Open takes the run's locks, fingerprints the input, opens the journal

@@ -72,7 +72,6 @@ func decided(out rows.Outcome, held Held, d Decision) rows.Outcome {
 	return out
 }
 
-
 func orPermanent(s string) string {
 	if s == "" {
 		return "permanent"
