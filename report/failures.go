@@ -61,6 +61,10 @@ type FailuresFormat struct {
 	// a UTF-8 byte-order mark, as Excel writes "CSV UTF-8".
 	Delimiter byte
 	BOM       bool
+	// SepLine writes Excel's "sep=;" line (naming Delimiter) before the
+	// header, as the input had one: the spreadsheet that needed it to
+	// open the input in columns needs it for this file too.
+	SepLine bool
 }
 
 // Failures writes the rows that still need action. It is the one place
@@ -80,6 +84,11 @@ func NewFailures(w io.Writer, format FailuresFormat) (*Failures, error) {
 	}
 	if format.BOM {
 		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+			return nil, err
+		}
+	}
+	if format.SepLine {
+		if _, err := io.WriteString(w, "sep="+string(format.Delimiter)+"\n"); err != nil {
 			return nil, err
 		}
 	}

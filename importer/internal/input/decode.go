@@ -64,10 +64,15 @@ type decoded struct {
 // decode wraps r so that it yields UTF-8 without a byte-order mark. With
 // EncodingAuto a BOM decides; without one, UTF-16 is recognised by its NUL
 // bytes and anything that is not valid UTF-8 in the first 64 KiB is taken
-// for Windows-1252, which is what Excel's plain "CSV" is on Windows.
-func decode(r io.Reader, enc Encoding) decoded {
+// for Windows-1252, which is what Excel's plain "CSV" is on Windows. A
+// stream that is not text at all (a workbook, an archive, binary data) is
+// a *SetupError that says what it is.
+func decode(r io.Reader, enc Encoding) (decoded, error) {
 	br := bufio.NewReaderSize(r, sniffSize)
 	head, _ := br.Peek(sniffSize) // a short read just means a short file
+	if err := checkText(head, enc); err != nil {
+		return decoded{}, err
+	}
 	if enc == EncodingAuto {
 		enc = sniff(head)
 	}
@@ -80,17 +85,28 @@ func decode(r io.Reader, enc Encoding) decoded {
 		}
 		// UseBOM: a BOM, if present, wins and is removed.
 		dec := unicode.UTF16(end, unicode.UseBOM).NewDecoder()
-		return decoded{r: bufio.NewReaderSize(transform.NewReader(br, dec), sniffSize), encoding: enc, bom: bom}
+		return decoded{r: bufio.NewReaderSize(transform.NewReader(br, dec), sniffSize), encoding: enc, bom: bom}, nil
 	case Windows1252:
 		dec := charmap.Windows1252.NewDecoder()
-		return decoded{r: bufio.NewReaderSize(transform.NewReader(br, dec), sniffSize), encoding: enc}
+		return decoded{r: bufio.NewReaderSize(transform.NewReader(br, dec), sniffSize), encoding: enc}, nil
 	default:
 		if bytes.HasPrefix(head, utf8BOM) {
 			_, _ = br.Discard(len(utf8BOM))
 		}
 		fb := &fallback1252{}
-		return decoded{r: bufio.NewReaderSize(transform.NewReader(br, fb), sniffSize), encoding: UTF8, fallback: &fb.count, bom: bom}
+		return decoded{r: bufio.NewReaderSize(transform.NewReader(br, fb), sniffSize), encoding: UTF8, fallback: &fb.count, bom: bom}, nil
 	}
+}
+
+// checkText refuses a head that is not text. A forced UTF-16 is text
+// whatever its NUL bytes say (UTF-16 of mostly non-Latin text escapes the
+// sniffer); magic numbers still count.
+func checkText(head []byte, enc Encoding) error {
+	k := sniffKind(head, bytes.NewReader(head))
+	if k == kindBinary && (enc == UTF16LE || enc == UTF16BE) {
+		return nil
+	}
+	return notTextError(k)
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -211,30 +227,4 @@ func asciiPrefix(b []byte) int {
 		n += 8
 	}
 	return n
-}
-
-// oldMacLines turns every CR into LF when the text's first 64 KiB have
-// carriage returns and no line feed at all: "CSV (Macintosh)" from Excel
-// for Mac ends its lines with CR alone.
-func oldMacLines(r *bufio.Reader) *bufio.Reader {
-	head, _ := r.Peek(sniffSize)
-	if bytes.IndexByte(head, '\n') >= 0 || bytes.IndexByte(head, '\r') < 0 {
-		return r
-	}
-	return bufio.NewReaderSize(transform.NewReader(r, crToLF{}), sniffSize)
-}
-
-type crToLF struct{ transform.NopResetter }
-
-func (crToLF) Transform(dst, src []byte, _ bool) (nDst, nSrc int, err error) {
-	n := copy(dst, src)
-	for i, c := range dst[:n] {
-		if c == '\r' {
-			dst[i] = '\n'
-		}
-	}
-	if n < len(src) {
-		err = transform.ErrShortDst
-	}
-	return n, n, err
 }

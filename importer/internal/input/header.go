@@ -61,11 +61,14 @@ var aliases = map[string]Field{
 
 // ownColumns are the other columns this tool's reports, failures files
 // and exports write: reading one of those files back ignores them without
-// a warning.
+// a warning. note is the report's, beside its message: an alias of
+// message where no message column is, one of these where one is.
 var ownColumns = map[string]bool{
 	"row": true, "status": true, "error": true, "httpstatus": true, "errortype": true,
 	"requestid": true, "attempts": true, "previousreason": true, "previousuntil": true,
-	"createdat": true, "updatedat": true,
+	"createdat": true, "updatedat": true, "note": true, "sourcerow": true,
+	"heldreason": true, "helduntil": true, "heldmessage": true,
+	"outreach": true, "outreachsequences": true,
 }
 
 // headerKey folds a header for matching: case, spaces, '_', '-', '.' and
@@ -93,9 +96,11 @@ type columns struct {
 func (c columns) has(f Field) bool { return c.index[f] >= 0 }
 
 // mapHeader finds the fields in a header row. explicit (from --map) wins
-// over matching by name. It fails when two headers claim one field, when a
-// --map header is not there, or when the kind's key columns are missing;
-// it settles KindAuto into contacts or accounts.
+// over matching by name, and a header that is a field's canonical name
+// (message) over one that is an alias of it (note), so the tool's own
+// report reads back. It fails when two headers claim one field alike, when
+// a --map header is not there, or when the kind's key columns are
+// missing; it settles KindAuto into contacts or accounts.
 func mapHeader(header []string, explicit map[Field]string, kind *topo.Kind, removal bool) (columns, error) {
 	c := columns{width: len(header)}
 	for i := range c.index {
@@ -112,11 +117,17 @@ func mapHeader(header []string, explicit map[Field]string, kind *topo.Kind, remo
 		}
 		c.index[f], claimed[i] = i, true
 	}
+	if err := c.canonical(header, explicit, claimed); err != nil {
+		return c, err
+	}
 	for i, h := range header {
 		if claimed[i] {
 			continue
 		}
 		f, ok := aliases[headerKey(h)]
+		if ok && c.index[f] >= 0 && canonicalField(header[c.index[f]]) == f {
+			ok = false // an alias beside the canonical name: the name wins
+		}
 		if !ok || explicit[f] != "" {
 			if strings.TrimSpace(h) != "" && !ownColumns[headerKey(h)] {
 				c.unknown = append(c.unknown, strings.TrimSpace(h))
@@ -154,6 +165,33 @@ func mapHeader(header []string, explicit map[Field]string, kind *topo.Kind, remo
 		}
 	}
 	return c, nil
+}
+
+// canonical claims the headers that are a field's canonical name, as
+// written or in another case, that --map did not settle.
+func (c *columns) canonical(header []string, explicit map[Field]string, claimed []bool) error {
+	for i, h := range header {
+		f := canonicalField(h)
+		if claimed[i] || f < 0 || explicit[f] != "" {
+			continue
+		}
+		if j := c.index[f]; j >= 0 {
+			return fmt.Errorf("columns %q and %q are both %s: choose one with --map %s=%q", header[j], h, f, f, h)
+		}
+		c.index[f], claimed[i] = i, true
+	}
+	return nil
+}
+
+// canonicalField is the field whose canonical name h is, or -1.
+func canonicalField(h string) Field {
+	name := strings.TrimSpace(strings.Trim(rows.Unguard(h), "\ufeff"))
+	for f, n := range FieldNames {
+		if strings.EqualFold(name, n) {
+			return Field(f)
+		}
+	}
+	return -1
 }
 
 func quoteList(ss []string) string {

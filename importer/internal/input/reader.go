@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/topo-io/topo-exclusions/importer/rows"
@@ -16,7 +18,7 @@ import (
 type Options struct {
 	// Encoding is EncodingAuto (or "") to detect, or one to force.
 	Encoding Encoding
-	// Delimiter is ',', ';' or '\t'; 0 sniffs it from the header line.
+	// Delimiter is ',', ';', '\t' or '|'; 0 sniffs it from the header line.
 	Delimiter byte
 	// Map names the header of a field explicitly (--map field=Header).
 	Map map[Field]string
@@ -46,6 +48,14 @@ type Info struct {
 	Ignored []string
 	// BOM says the text began with a byte-order mark.
 	BOM bool
+	// SepLine says the text began with Excel's "sep=;" line, which named
+	// (or, under --delimiter, gave way to) the delimiter.
+	SepLine bool
+	// Warnings are what the operator should be told about how the input
+	// was read: a hidden sheet read by default, a report's footer left
+	// out. Those found while reading (the footer, at the end) are added
+	// when found: read Info again after the last row.
+	Warnings []string
 }
 
 // recordSource yields the records of a list: a CSV scanner or a sheet.
@@ -64,6 +74,10 @@ type Reader struct {
 	raw      rows.Fields
 	maybe    bool // the row's maybe_sent cell
 	done     bool // the end of the input was reached
+	tail          // records held back while a footer is told from data
+	// mu guards info.Warnings, which reading adds to while a run may be
+	// asking for Info.
+	mu sync.Mutex
 }
 
 // NewReader reads the header of r and prepares to stream its rows. Errors
@@ -77,14 +91,16 @@ func NewReader(r io.Reader, opt Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec := decode(r, enc)
-	dec.r = oldMacLines(dec.r)
-	delim, err := delimiter(dec, opt.Delimiter)
+	dec, err := decode(r, enc)
+	if err != nil {
+		return nil, err
+	}
+	delim, sep, err := delimiter(dec, opt.Delimiter)
 	if err != nil {
 		return nil, err
 	}
 	rd := &Reader{dec: dec, src: newScanner(dec.r, delim, 1), validate: v}
-	rd.info = Info{Encoding: dec.encoding, Delimiter: delim, BOM: dec.bom}
+	rd.info = Info{Encoding: dec.encoding, Delimiter: delim, BOM: dec.bom, SepLine: sep}
 	if err := rd.readHeader(opt); err != nil {
 		return nil, err
 	}
@@ -114,12 +130,14 @@ func (rd *Reader) readHeader(opt Options) error {
 	header, ok, err := rd.src.next()
 	switch {
 	case err != nil:
-		return fmt.Errorf("reading the header: %w", err)
+		// Nothing was sent: whatever stopped it, it is the file's.
+		return &SetupError{Err: fmt.Errorf("reading the header: %w", err)}
 	case !ok:
 		return setupErrorf("the file is empty: it needs a header row (email, linkedin_url, reason, message, until)")
 	case header.err != nil:
 		return setupErrorf("header row %d: %v", header.row, header.err)
 	}
+	rd.last = header.row
 	names := append([]string(nil), header.fields...)
 	kind := opt.Kind
 	if rd.cols, err = mapHeader(names, opt.Map, &kind, opt.Removal); err != nil {
@@ -142,7 +160,20 @@ func (rd *Reader) readHeader(opt Options) error {
 func (r *Reader) Done() bool { return r.done }
 
 // Info says how the input is being read.
-func (r *Reader) Info() Info { return r.info }
+func (r *Reader) Info() Info {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	info := r.info
+	info.Warnings = slices.Clone(r.info.Warnings)
+	return info
+}
+
+// warn adds a warning for Info.
+func (r *Reader) warn(w string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.info.Warnings = append(r.info.Warnings, w)
+}
 
 // Close releases what the reader holds: the duplicate set, and a
 // workbook's temporary files.
@@ -175,9 +206,9 @@ func (r *Reader) Next() (rows.Row, error) {
 
 // read returns the next row checked on its own, before deduplication.
 func (r *Reader) read() (rows.Row, error) {
-	rec, ok, err := r.src.next()
+	rec, ok, err := r.record()
 	if err != nil {
-		return rows.Row{}, fmt.Errorf("reading row %d: %w", rec.row, err)
+		return rows.Row{}, fmt.Errorf("reading on after row %d: %w", r.last, err)
 	}
 	if !ok {
 		r.done = true
@@ -208,6 +239,8 @@ func delimiterWord(d byte) string {
 		return "semicolon"
 	case '\t':
 		return "tab"
+	case '|':
+		return "pipe"
 	}
 	return fmt.Sprintf("%q", d)
 }
@@ -244,67 +277,80 @@ func isTrue(s string) bool {
 	return false
 }
 
+// delimiters are the bytes a list may be separated by, the ones
+// --delimiter accepts; sniffing prefers the earlier of a tie.
+var delimiters = []byte{',', ';', '\t', '|'}
+
 // delimiter honours a forced delimiter, Excel's "sep=;" first line, or
-// sniffs the header line for the most frequent of , ; and tab outside quotes.
-func delimiter(dec decoded, forced byte) (byte, error) {
+// sniffs the header line for the most frequent of the delimiters outside
+// quotes. sep says whether there was a sep= line (dropped from the text).
+func delimiter(dec decoded, forced byte) (delim byte, sep bool, err error) {
 	head, err := dec.r.Peek(sniffSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && len(head) == 0 {
-		return 0, fmt.Errorf("reading the input: %w", err)
+		return 0, false, fmt.Errorf("reading the input: %w", err)
 	}
-	first := head
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		first = head[:i+1]
-	}
-	if line := bytes.TrimRight(first, "\r\n"); len(line) == 5 && bytes.EqualFold(line[:4], []byte("sep=")) {
+	first := head[:lineEnd(head)]
+	line := bytes.TrimRight(first, "\r\n")
+	if len(line) >= 4 && bytes.EqualFold(line[:4], []byte("sep=")) {
+		sep = true
 		_, _ = dec.r.Discard(len(first))
-		if forced == 0 {
-			forced = line[4]
+		named := line[4:]
+		switch {
+		case forced != 0:
+			// --delimiter decides, whatever the line says.
+		case len(named) == 1 && bytes.IndexByte(delimiters, named[0]) >= 0:
+			forced = named[0]
+		case len(named) == 0:
+			return 0, true, setupErrorf("the first line %q names no delimiter: write sep=, sep=; or sep=| (or a tab after sep=), or pass --delimiter", line)
+		default:
+			return 0, true, setupErrorf("the first line %q names %q as the delimiter, which is not one this tool reads (, ; tab or |): fix the line, or pass --delimiter", line, named)
 		}
 	}
 	if forced != 0 {
-		return forced, nil
+		return forced, sep, nil
 	}
-	counts := map[byte]int{}
+	return sniffDelimiter(first), sep, nil
+}
+
+// sniffDelimiter is the delimiter found most often outside quotes in the
+// header line, ',' when none is.
+func sniffDelimiter(line []byte) byte {
+	var counts [256]int
 	inQuotes := false
-	for _, c := range first {
+	for _, c := range line {
 		switch {
 		case c == '"':
 			inQuotes = !inQuotes
-		case !inQuotes && (c == ',' || c == ';' || c == '\t'):
+		case !inQuotes:
 			counts[c]++
 		}
 	}
-	best := byte(',')
-	for _, c := range []byte{';', '\t'} {
+	best := delimiters[0]
+	for _, c := range delimiters[1:] {
 		if counts[c] > counts[best] {
 			best = c
 		}
 	}
-	return best, nil
+	return best
 }
 
-// CountRows counts the data rows of a list in a quick pass of the scanner
-// alone (no validation), for progress displays.
+// CountRows counts the data rows of a list in a quick pass, without
+// validating them (a report's footer is left out, as reading does), for
+// progress displays.
 func CountRows(r io.Reader, opt Options) (int, error) {
-	enc := opt.Encoding
-	if enc == "" {
-		enc = EncodingAuto
-	}
-	dec := decode(r, enc)
-	dec.r = oldMacLines(dec.r)
-	delim, err := delimiter(dec, opt.Delimiter)
+	rd, err := NewReader(r, opt)
 	if err != nil {
 		return 0, err
 	}
-	s := newScanner(dec.r, delim, 1)
-	n := -1 // the header
+	defer rd.Close()
+	n := 0
 	for {
-		_, ok, err := s.next()
+		_, ok, err := rd.record()
 		if err != nil {
 			return 0, err
 		}
 		if !ok {
-			return max(n, 0), nil
+			return n, nil
 		}
 		n++
 	}

@@ -61,3 +61,42 @@ func TestFailuresRoundTrip(t *testing.T) {
 		t.Errorf("extra rows: %v", err)
 	}
 }
+
+// TestFailuresKeepTheSepLine: an input with Excel's sep= line gets a
+// failures file with one (after the BOM, as Excel writes them), which
+// reads back with the same delimiter and says it had the line.
+func TestFailuresKeepTheSepLine(t *testing.T) {
+	for _, tc := range []struct {
+		input string
+		delim byte
+		head  string
+	}{
+		{"\ufeffsep=;\nemail;reason\nbad;other\n", ';', "\ufeffsep=;\nrow;email;"},
+		{"sep=|\r\nemail|reason\r\nbad|other\r\n", '|', "sep=|\nrow|email|"},
+		{"sep=\t\nemail\treason\nbad\tother\n", '\t', "sep=\t\nrow\temail\t"},
+		{"email;reason\nbad;other\n", ';', "row;email;"},
+	} {
+		list, info := readAll(t, tc.input, Options{})
+		if len(list) != 1 || list[0].Status != rows.StatusInvalid {
+			t.Fatalf("rows %+v", list)
+		}
+		var buf bytes.Buffer
+		f, err := report.NewFailures(&buf, report.FailuresFormat{Kind: info.Kind, Delimiter: info.Delimiter, BOM: info.BOM, SepLine: info.SepLine})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Write(rows.Checked(list[0])); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(buf.String(), tc.head) {
+			t.Errorf("%q: failures file starts %q, want %q", tc.input, buf.String(), tc.head)
+		}
+		back, again := readAll(t, buf.String(), Options{})
+		if again.Delimiter != tc.delim || again.SepLine != info.SepLine || len(back) != 1 || back[0].Raw.Email != "bad" || back[0].Num != 2 {
+			t.Errorf("%q: read back with %q, sep line %v, rows %+v", tc.input, again.Delimiter, again.SepLine, back)
+		}
+	}
+}

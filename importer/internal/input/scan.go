@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // MaxRecordBytes bounds one record. A longer one is reported as an invalid
@@ -33,6 +32,8 @@ type scanner struct {
 	max   int
 
 	pending []byte // bytes to read again before in: the tail of a bad record
+	held    []byte // the rest of the input's last slice, after a line break
+	heldErr error  // what reading that slice returned
 	row     int    // spreadsheet row of the next line
 
 	raw  []byte // the current record as read
@@ -53,27 +54,75 @@ func newScanner(in *bufio.Reader, delim byte, firstRow int) *scanner {
 
 var errRecordTooLong = fmt.Errorf("row over %d bytes (a cell that large is no list's value): skipped whole, to its end", MaxRecordBytes)
 
-// chunk returns the next piece of input, up to and including a newline:
-// from the bytes to read again first, then from the input. A piece of a
-// line longer than the buffer comes without its newline.
+// chunk returns the next piece of input, up to and including a line
+// break: from the bytes to read again first, then from the input. A line
+// break is LF, CRLF, or a CR alone, as Excel reads them all, so a file
+// that mixes them keeps its spreadsheet row numbers. A piece of a line
+// longer than the buffer comes without its line break.
 func (s *scanner) chunk() ([]byte, error) {
 	if len(s.pending) > 0 {
-		i := bytes.IndexByte(s.pending, '\n') + 1
-		if i == 0 {
-			i = len(s.pending)
-		}
+		i := lineEnd(s.pending)
 		c := s.pending[:i]
 		s.pending = s.pending[i:]
 		return c, nil
 	}
+	if len(s.held) > 0 {
+		c, err := s.held, s.heldErr
+		s.held, s.heldErr = nil, nil
+		return s.split(c, lineEnd(c), err)
+	}
 	c, err := s.in.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		err = nil
+		if len(c) > 1 && c[len(c)-1] == '\r' {
+			// Perhaps the first half of a CRLF: read it again with what follows.
+			_ = s.in.UnreadByte()
+			c = c[:len(c)-1]
+		}
 	}
-	return c, err
+	// ReadSlice found the slice's one LF, if any, at its end: only a CR
+	// before it can end the line sooner.
+	lf := len(c) - 1
+	if lf < 0 || c[lf] != '\n' {
+		lf = -1
+	}
+	return s.split(c, crBefore(c, lf), err)
 }
 
-// line appends the next physical line, newline included, to dst while dst
+// split returns c up to i, the end of its first line, and holds the
+// rest, which stays valid in the input's buffer until the input is read
+// again (it is not, while anything is held).
+func (s *scanner) split(c []byte, i int, err error) ([]byte, error) {
+	if i == len(c) {
+		return c, err
+	}
+	s.held, s.heldErr = c[i:], err
+	return c[:i], nil
+}
+
+// lineEnd is the length of b's first line, its break included; len(b)
+// when b holds no line break. A CR that ends b is a break of its own:
+// chunk never leaves the CR of a CRLF at the end of a piece.
+func lineEnd(b []byte) int {
+	return crBefore(b, bytes.IndexByte(b, '\n'))
+}
+
+// crBefore is lineEnd for b whose first LF is at lf (-1: none).
+func crBefore(b []byte, lf int) int {
+	lim := lf
+	if lf < 0 {
+		lim = len(b)
+	}
+	if cr := bytes.IndexByte(b[:lim], '\r'); cr >= 0 && cr+1 != lf {
+		return cr + 1
+	}
+	if lf < 0 {
+		return len(b)
+	}
+	return lf + 1
+}
+
+// line appends the next physical line, line break included, to dst while dst
 // stays within the bound. ok is false at the end of input. When the line
 // does not fit, rest is the piece that did not (valid until the next
 // read), and the rest of the line is still unread.
@@ -92,7 +141,8 @@ func (s *scanner) line(dst []byte) (out, rest []byte, ok bool, err error) {
 			return dst, nil, len(dst) > start, nil
 		case err != nil:
 			return dst, nil, false, err
-		case len(c) > 0 && c[len(c)-1] == '\n':
+		case len(c) > 0 && (c[len(c)-1] == '\n' || c[len(c)-1] == '\r'):
+			// chunk ends a piece at a CR only when the CR is a line break.
 			return dst, nil, true, nil
 		}
 	}
@@ -172,90 +222,6 @@ func (s *scanner) parse() (rec record, blank bool, ok bool, err error) {
 	return rec, false, true, nil
 }
 
-// oversize finishes a record that grew past the bound: s.raw holds its
-// first bytes and rest the piece that did not fit. What follows is read
-// on to the record's real end, tracking quotes but keeping nothing, so a
-// quoted cell's text never becomes rows whatever its size, in bounded
-// memory. A quote that is then never closed leaves the rest of the input
-// as that one cell, as spreadsheets read it.
-func (s *scanner) oversize(rec record, rest []byte) (record, bool, bool, error) {
-	b := boundary{delim: s.delim, fieldStart: true}
-	b.scan(s.raw)
-	done := b.scan(rest)
-	skipped := int64(len(s.raw) + len(rest))
-	for !done {
-		c, err := s.chunk()
-		skipped += int64(len(c))
-		done = b.scan(c)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return rec, false, false, err
-		}
-	}
-	rec.err = errRecordTooLong
-	if !done && b.inQuotes {
-		rec.err = fmt.Errorf("a quoted cell opened on this row runs past %d bytes and is never closed: the rest of the file (%d bytes) is that one cell", s.max, skipped)
-	}
-	rec.fields = s.glimpse()
-	return rec, false, true, nil
-}
-
-// glimpse is the cells of the bound's worth of a record that was too
-// long, each cut to a few hundred bytes: enough for the report to show
-// which row it was.
-func (s *scanner) glimpse() []string {
-	s.cell, s.ends = s.cell[:0], s.ends[:0]
-	var st parseState
-	st.feed(s, 0)
-	if st.inQuotes {
-		s.ends = append(s.ends, len(s.cell))
-	}
-	fields := s.fields()
-	for i, f := range fields {
-		if len(f) > glimpseBytes {
-			fields[i] = strings.ToValidUTF8(f[:glimpseBytes], "") + "…"
-		}
-	}
-	return fields
-}
-
-const glimpseBytes = 200
-
-// boundary follows where a record ends, as the parser does, without
-// keeping its text.
-type boundary struct {
-	delim                            byte
-	inQuotes, afterQuote, fieldStart bool
-}
-
-// scan reads p and reports whether the record ended at its newline.
-func (b *boundary) scan(p []byte) bool {
-	for _, c := range p {
-		switch {
-		case b.inQuotes:
-			if c == '"' {
-				b.inQuotes, b.afterQuote = false, true
-			}
-			continue
-		case c == '"' && b.afterQuote: // "" inside a quoted field
-			b.inQuotes, b.afterQuote = true, false
-		case c == '"' && b.fieldStart:
-			b.inQuotes = true
-		case c == b.delim:
-			b.fieldStart, b.afterQuote = true, false
-			continue
-		case c == '\n':
-			return true
-		default:
-			b.afterQuote = false
-		}
-		b.fieldStart = false
-	}
-	return false
-}
-
 // isBlank reports whether a physical line holds nothing at all (a line of
 // only spaces or delimiters is a record of empty cells).
 func isBlank(line []byte) bool {
@@ -310,7 +276,7 @@ func (st *parseState) feed(s *scanner, pos int) int {
 			if c == '\r' && pos+1 < len(raw) && raw[pos+1] == '\n' {
 				continue // CRLF inside a cell becomes LF, as Excel shows it
 			}
-			s.cell = append(s.cell, c)
+			s.cell = append(s.cell, '\n') // and so does a CR alone
 			continue
 		}
 		switch {

@@ -2,7 +2,6 @@ package input
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -27,6 +26,11 @@ func IsWorkbook(path string) bool {
 // The reader is this package's own: the sheet's XML is streamed, the
 // shared-strings table kept compactly outside the heap, and a workbook
 // whose parts decompress past sane limits is refused (a *BombError).
+// What a sheet says is checked, not trusted: a row number repeated or
+// out of order, a shared string that is not there, a cell over
+// MaxRecordBytes make that row invalid; a sheet that ends early is an
+// error, never the end of the list. A file that is not a workbook (an
+// encrypted one, an .xls, a CSV) is a *SetupError that says what it is.
 // Measured against excelize and thedatashed/xlsxreader in
 // BenchmarkWorkbookReaders.
 func OpenWorkbook(path, sheet string, opt Options) (*Reader, error) {
@@ -38,13 +42,13 @@ func OpenWorkbook(path, sheet string, opt Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := wb.openSheet(sheet)
+	src, warnings, err := wb.openSheet(sheet)
 	if err != nil {
 		wb.close()
 		return nil, err
 	}
 	rd := &Reader{src: src, sheet: src, validate: v}
-	rd.info = Info{Encoding: "xlsx", Sheet: src.name}
+	rd.info = Info{Encoding: "xlsx", Sheet: src.name, Warnings: warnings}
 	if err := rd.readHeader(opt); err != nil {
 		src.close()
 		return nil, err
@@ -52,17 +56,9 @@ func OpenWorkbook(path, sheet string, opt Options) (*Reader, error) {
 	return rd, nil
 }
 
-// sheetSource yields the non-empty rows of one worksheet.
-type sheetSource struct {
-	wb    *workbook
-	name  string
-	r     io.ReadCloser
-	d     *xml.Decoder
-	row   int
-	cells []string
-}
-
-func (wb *workbook) openSheet(name string) (*sheetSource, error) {
+// openSheet opens the worksheet named name, or the first one; warnings
+// say what the operator should know of the choice.
+func (wb *workbook) openSheet(name string) (src *sheetSource, warnings []string, err error) {
 	ref := wb.sheets[0]
 	if name != "" {
 		found := false
@@ -74,142 +70,48 @@ func (wb *workbook) openSheet(name string) (*sheetSource, error) {
 			}
 		}
 		if !found {
-			return nil, setupErrorf("--sheet %q: no such sheet (the workbook has %s)", name, quoteList(names))
+			return nil, nil, setupErrorf("--sheet %q: no such sheet (the workbook has %s)", name, quoteList(names))
 		}
+	} else if w := wb.hiddenFirst(); w != "" {
+		warnings = append(warnings, w)
 	}
 	if err := wb.loadStrings(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f := wb.files[ref.part]
 	if f.UncompressedSize64 > 64<<20 && f.UncompressedSize64 > 200*max(f.CompressedSize64, 1) {
-		return nil, &BombError{Reason: fmt.Sprintf("sheet %q decompresses %d to 1 (to %d MiB), far more than a sheet does",
+		return nil, nil, &BombError{Reason: fmt.Sprintf("sheet %q decompresses %d to 1 (to %d MiB), far more than a sheet does",
 			ref.name, f.UncompressedSize64/max(f.CompressedSize64, 1), f.UncompressedSize64>>20)}
 	}
 	r, err := f.Open()
 	if err != nil {
-		return nil, setupErrorf("sheet %q: %v", ref.name, err)
+		return nil, nil, setupErrorf("%s, sheet %q: %v", wb.path, ref.name, err)
 	}
 	lim := &limitedReader{r: r, n: maxSheetBytes, what: fmt.Sprintf("sheet %q decompresses past %d GiB", ref.name, maxSheetBytes>>30)}
-	return &sheetSource{wb: wb, name: ref.name, r: r, d: xml.NewDecoder(lim)}, nil
+	d := xml.NewDecoder(newTextGuard(lim, MaxRecordBytes))
+	return &sheetSource{wb: wb, name: ref.name, r: r, d: d, max: MaxRecordBytes}, warnings, nil
 }
 
-func (s *sheetSource) close() error {
-	err := s.r.Close()
-	if cerr := s.wb.close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// next returns the next row with a non-blank cell.
-func (s *sheetSource) next() (record, bool, error) {
-	for {
-		cells, num, ok, err := s.readRow()
-		if err != nil || !ok {
-			return record{}, false, err
-		}
-		for _, c := range cells {
-			if strings.TrimSpace(c) != "" {
-				return record{row: num, fields: cells}, true, nil
-			}
-		}
-	}
-}
-
-// readRow reads one <row>: each cell at its column (from its reference,
-// or after the last), its value the shared string, the inline string or
-// the stored value (a formula's cached result).
-func (s *sheetSource) readRow() (cells []string, num int, ok bool, err error) {
-	var (
-		inRow, inValue, inInline bool
-		phonetic                 int
-		col                      = -1
-		typ                      string
-		value                    strings.Builder
-	)
-	s.cells = s.cells[:0]
-	for {
-		tok, err := s.d.RawToken()
-		if errors.Is(err, io.EOF) {
-			return nil, 0, false, nil
-		}
-		if err != nil {
-			var bomb *BombError
-			if errors.As(err, &bomb) {
-				return nil, 0, false, err
-			}
-			return nil, 0, false, fmt.Errorf("sheet %q: %w", s.name, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
-			case "row":
-				inRow = true
-				s.row++
-				if n, err := strconv.Atoi(attr(t, "r")); err == nil && n > 0 {
-					s.row = n
-				}
-			case "c":
-				col++
-				if c, _, ok := cellRef(attr(t, "r")); ok {
-					col = c
-				}
-				typ = attr(t, "t")
-				value.Reset()
-			case "v":
-				inValue = true
-			case "is":
-				inInline = true
-			case "rPh":
-				phonetic++
-			}
-		case xml.EndElement:
-			switch t.Name.Local {
-			case "v":
-				inValue = false
-			case "is":
-				inInline = false
-			case "rPh":
-				phonetic--
-			case "c":
-				s.put(col, s.cellValue(typ, value.String()))
-			case "row":
-				if inRow {
-					return s.cells, s.row, true, nil
-				}
-			}
-		case xml.CharData:
-			if inValue || inInline && phonetic == 0 {
-				value.Write(t)
-			}
-		}
-	}
-}
-
-func (s *sheetSource) cellValue(typ, v string) string {
-	if typ != "s" {
-		return v
-	}
-	i, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil {
-		return v
-	}
-	str, ok := s.wb.strings.get(i)
-	if !ok {
+// hiddenFirst is the warning for a first sheet hidden in Excel, which is
+// read when no --sheet names one: the operator looking at the workbook
+// sees other sheets.
+func (wb *workbook) hiddenFirst() string {
+	first := wb.sheets[0]
+	how := map[string]string{"hidden": "hidden", "veryHidden": "very hidden (only a macro can show it)"}[first.state]
+	if how == "" {
 		return ""
 	}
-	return str
-}
-
-// put places a cell's value at its column.
-func (s *sheetSource) put(col int, v string) {
-	if col < 0 || col >= 16384 {
-		return // past Excel's last column
+	var visible []string
+	for _, s := range wb.sheets {
+		if s.state != "hidden" && s.state != "veryHidden" {
+			visible = append(visible, s.name)
+		}
 	}
-	for len(s.cells) <= col {
-		s.cells = append(s.cells, "")
+	shown := "the workbook has no visible sheet"
+	if len(visible) > 0 {
+		shown = "the visible sheets are " + quoteList(visible)
 	}
-	s.cells[col] = v
+	return fmt.Sprintf("reading the first sheet, %q, which is %s in Excel: %s; name the sheet to read with --sheet", first.name, how, shown)
 }
 
 // date turns an Excel date serial (a number in the until column) into a

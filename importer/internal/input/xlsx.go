@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -35,14 +36,17 @@ const (
 
 // workbook is an .xlsx/.xlsm file opened for streaming one sheet.
 type workbook struct {
-	z        *zip.ReadCloser
+	path     string // as given, for messages
+	f        *os.File
 	files    map[string]*zip.File
 	sheets   []sheetRef
 	date1904 bool
 	strings  *sharedStrings
 }
 
-type sheetRef struct{ name, part string }
+// sheetRef is a worksheet: its name, its part, and its state in
+// workbook.xml ("hidden", "veryHidden", or "" when visible).
+type sheetRef struct{ name, part, state string }
 
 // BombError is a workbook whose parts decompress past sane limits.
 type BombError struct{ Reason string }
@@ -56,27 +60,54 @@ func (e *BombError) Usage() bool { return true }
 
 // openWorkbookFile opens the zip and reads the workbook's structure: its
 // sheets, their parts, the date system and where the shared strings are.
+// A file that is no zip is a *SetupError saying what it is instead.
 func openWorkbookFile(name string) (*workbook, error) {
-	z, err := zip.OpenReader(name)
+	f, err := os.Open(name)
 	if err != nil {
-		return nil, setupErrorf("%s is not a readable workbook: %v", name, err)
+		return nil, &SetupError{Err: err}
 	}
-	wb := &workbook{z: z, files: map[string]*zip.File{}}
-	for _, f := range z.File {
-		wb.files[strings.TrimPrefix(f.Name, "/")] = f
+	z, err := openZip(name, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	wb := &workbook{path: name, f: f, files: map[string]*zip.File{}}
+	for _, zf := range z.File {
+		wb.files[strings.TrimPrefix(zf.Name, "/")] = zf
 	}
 	if err := wb.readStructure(); err != nil {
-		z.Close()
+		f.Close()
 		return nil, err
 	}
 	return wb, nil
+}
+
+func openZip(name string, f *os.File) (*zip.Reader, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, &SetupError{Err: err}
+	}
+	if st.IsDir() {
+		return nil, setupErrorf("%s is a folder, not a file", name)
+	}
+	head := make([]byte, 4096)
+	n, _ := f.ReadAt(head, 0)
+	head = head[:n]
+	if !bytes.HasPrefix(head, zipMagic) && !bytes.HasPrefix(head, zipEmptyMagic) {
+		return nil, notWorkbookError(name, head, sniffKind(head, f))
+	}
+	z, err := zip.NewReader(f, st.Size())
+	if err != nil {
+		return nil, setupErrorf("%s is a damaged or incomplete zip file, not a readable workbook (%v): save it again from Excel, or fetch it again", name, err)
+	}
+	return z, nil
 }
 
 func (wb *workbook) close() error {
 	if wb.strings != nil {
 		wb.strings.free()
 	}
-	return wb.z.Close()
+	return wb.f.Close()
 }
 
 // readStructure follows the package's relationships to the workbook part,
@@ -92,11 +123,18 @@ func (wb *workbook) readStructure() error {
 	}
 	data, err := wb.small(main)
 	if err != nil {
-		return setupErrorf("the workbook has no readable %s: %v", main, err)
+		var bomb *BombError
+		if errors.As(err, &bomb) {
+			return err
+		}
+		if mt, merr := wb.small("mimetype"); merr == nil && bytes.HasPrefix(mt, []byte("application/vnd.oasis.opendocument.spreadsheet")) {
+			return setupErrorf("%s is an OpenDocument spreadsheet (.ods), not an .xlsx workbook, whatever its name: save it as Excel Workbook (.xlsx) or CSV UTF-8", wb.path)
+		}
+		return setupErrorf("%s is a zip file but not a workbook (no readable %s: %v)", wb.path, main, err)
 	}
 	sheets, date1904, err := parseWorkbook(data)
 	if err != nil {
-		return setupErrorf("%s: %v", main, err)
+		return setupErrorf("%s, %s: %v", wb.path, main, err)
 	}
 	wb.date1904 = date1904
 	rels, err := wb.relationships(path.Join(path.Dir(main), "_rels", path.Base(main)+".rels"), path.Dir(main))
@@ -105,18 +143,20 @@ func (wb *workbook) readStructure() error {
 	}
 	targets := map[string]string{}
 	for _, r := range rels {
-		targets[r.id] = r.target
+		if !notWorksheet(r.typ) {
+			targets[r.id] = r.target
+		}
 		if strings.HasSuffix(r.typ, "/sharedStrings") {
 			wb.strings = &sharedStrings{part: r.target}
 		}
 	}
 	for _, s := range sheets {
 		if t := targets[s.id]; t != "" && wb.files[t] != nil {
-			wb.sheets = append(wb.sheets, sheetRef{name: s.name, part: t})
+			wb.sheets = append(wb.sheets, sheetRef{name: s.name, part: t, state: s.state})
 		}
 	}
 	if len(wb.sheets) == 0 {
-		return setupErrorf("the workbook has no worksheet")
+		return setupErrorf("%s has no worksheet", wb.path)
 	}
 	return nil
 }
@@ -139,6 +179,17 @@ func (wb *workbook) small(name string) ([]byte, error) {
 }
 
 type relationship struct{ id, typ, target string }
+
+// notWorksheet reports whether a sheet's relationship type is one of the
+// sheets that hold no rows: a chart, a dialog, an Excel 4 macro sheet.
+func notWorksheet(typ string) bool {
+	for _, t := range []string{"/chartsheet", "/dialogsheet", "/xlMacrosheet", "/xlIntlMacrosheet"} {
+		if strings.HasSuffix(typ, t) {
+			return true
+		}
+	}
+	return false
+}
 
 // relationships reads a .rels part; targets are resolved against dir.
 func (wb *workbook) relationships(name, dir string) ([]relationship, error) {
@@ -168,7 +219,7 @@ func (wb *workbook) relationships(name, dir string) ([]relationship, error) {
 	}
 }
 
-type sheetDecl struct{ name, id string }
+type sheetDecl struct{ name, id, state string }
 
 // parseWorkbook reads the sheets' names and relationship ids, and the
 // date system (1904 on old Macs).
@@ -193,7 +244,7 @@ func parseWorkbook(data []byte) ([]sheetDecl, bool, error) {
 			v := attr(se, "date1904")
 			date1904 = v == "1" || v == "true"
 		case "sheet":
-			s := sheetDecl{name: attr(se, "name")}
+			s := sheetDecl{name: attr(se, "name"), state: attr(se, "state")}
 			for _, a := range se.Attr {
 				if a.Name.Local == "id" && a.Name.Space != "" {
 					s.id = a.Value

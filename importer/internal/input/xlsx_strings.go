@@ -30,6 +30,14 @@ func (s *sharedStrings) get(i int) (string, bool) {
 	return string(s.text[s.offs[i]:s.offs[i+1]]), true
 }
 
+// len is how many strings the table holds.
+func (s *sharedStrings) len() int {
+	if s == nil {
+		return 0
+	}
+	return s.n
+}
+
 func (s *sharedStrings) free() {
 	if s.freeText != nil {
 		s.freeText()
