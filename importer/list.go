@@ -20,6 +20,7 @@ type list struct {
 	spool  *ledger.Spool // standard input, kept beside the journal
 	name   string        // what is read: the input's path, or the spool
 	total  int
+	warned int // the reader's warnings said so far
 }
 
 // openList opens the input and reads its header. Standard input of a
@@ -48,7 +49,18 @@ func (s *session) openList(spool bool) error {
 	if len(info.Ignored) > 0 {
 		s.warn(fmt.Sprintf("ignoring columns %s", strings.Join(info.Ignored, ", ")))
 	}
+	l.sayWarnings(s)
 	return nil
+}
+
+// sayWarnings says what the reader learnt of the input and has not been
+// said yet: a hidden sheet at open, a report's footer at the end.
+func (l *list) sayWarnings(s *session) {
+	w := l.reader.Info().Warnings
+	for _, msg := range w[min(l.warned, len(w)):] {
+		s.warn(msg)
+	}
+	l.warned = len(w)
 }
 
 func (l *list) open(s *session, opt input.Options) error {
@@ -207,7 +219,7 @@ func (s *session) openRowOutputs() error {
 		return err
 	}
 	fw, err := report.NewFailures(fail.w, report.FailuresFormat{
-		Kind: info.Kind, Removal: s.opts.Removal, Delimiter: info.Delimiter, BOM: info.BOM,
+		Kind: info.Kind, Removal: s.opts.Removal, Delimiter: info.Delimiter, BOM: info.BOM, SepLine: info.SepLine,
 	})
 	if err != nil {
 		out.discard()
