@@ -8,10 +8,11 @@ import (
 	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
-// importRunner makes Topo hold every valid row.
-type importRunner struct{}
+// importRunner makes Topo hold every valid row, then looks for (and,
+// asked to, stops) the running sequences of the people it excludes.
+type importRunner struct{ outreach outreachMode }
 
-func (importRunner) setup(ctx context.Context, s *session) error {
+func (r *importRunner) setup(ctx context.Context, s *session) error {
 	if err := s.connect(); err != nil {
 		return err
 	}
@@ -31,10 +32,14 @@ func (importRunner) setup(ctx context.Context, s *session) error {
 	if a := s.link.access; !a.Read && !a.NoList && s.link.stopped == nil {
 		s.log.Info("the key cannot read exclusions: after an unanswered attempt, rows are sent again and a 409 settles them")
 	}
+	var err error
+	if r.outreach, err = s.decideOutreach(); err != nil {
+		return err
+	}
 	return s.openRowOutputs()
 }
 
-func (importRunner) body(ctx, hard context.Context, s *session) error {
+func (r *importRunner) body(ctx, hard context.Context, s *session) error {
 	remote := s.remote()
 	idx, err := s.snapshot(ctx, remote)
 	if err != nil && s.link.stopped == nil {
@@ -50,5 +55,5 @@ func (importRunner) body(ctx, hard context.Context, s *session) error {
 			s.warn("the key cannot read exclusions: existing records cannot be compared with the rows, so rows Topo already holds are reported exists however long they last")
 		})
 	}}
-	return s.pass(ctx, hard, c, "importing")
+	return s.pass(ctx, hard, c, "importing", r.outreach)
 }

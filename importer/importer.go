@@ -127,6 +127,11 @@ type TopoOptions struct {
 	// Snapshot is when Topo's whole list is read first: auto (""),
 	// always or never.
 	Snapshot string
+	// Sequences is what an import (or a plan) does about the people on
+	// the list still running in Topo's sequences, which an exclusion does
+	// not stop: report them (needs action), stop them (import), or off.
+	// "": report when the key may read contacts and sequences.
+	Sequences string
 	// LiftOptOuts lets an import or a removal lift an opt-out (a record
 	// whose reason is UNSUBSCRIBED, CONTACT_REFUSED or BOUNCED): delete it,
 	// give a permanent one an until, shorten it, or relabel it. Without

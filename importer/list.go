@@ -245,9 +245,3 @@ func (r *recorder) Record(o rows.Outcome) error {
 	return r.out.do(func() error { return r.set.Record(o) })
 }
 
-// show sets the progress display the outcomes go to.
-func (r *recorder) show(p report.Progress) {
-	r.out.mu.Lock()
-	defer r.out.mu.Unlock()
-	r.set.Progress = p
-}

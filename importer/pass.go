@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,12 +17,27 @@ func (s *session) remote() settle.Remote {
 }
 
 // pass sends every row of the list through the pipeline with action,
-// progress shown: what plan, import and remove share.
-func (s *session) pass(ctx, hard context.Context, action pipeline.Action, what string) error {
+// progress shown: what plan, import and remove share. With outreach, each
+// outcome is kept until the pass is done, then its person's running
+// sequences are looked for (and stopped) before it is recorded.
+func (s *session) pass(ctx, hard context.Context, action pipeline.Action, what string, mode outreachMode) error {
 	l := s.link
 	p := &pipeline.Pass{
 		Rows: s.list.reader, Action: action, Recorder: s.rows, Workers: l.workers,
 		MaxFailures: s.opts.Topo.MaxFailures, Grace: s.opts.Topo.Grace, Stopped: l.stopped, Now: s.env.Now,
+	}
+	var d *deferred
+	if mode != outreachOff {
+		want := wantExcluded
+		if s.opts.Command == Plan {
+			want = wantPlanned
+		}
+		var err error
+		if d, err = s.newDeferred(want); err != nil {
+			return err
+		}
+		defer d.remove()
+		p.Recorder = d
 	}
 	// The cron state is an import's memory of what earlier runs settled:
 	// it answers rows for the import that keeps it, never for plan, which
@@ -40,7 +56,13 @@ func (s *session) pass(ctx, hard context.Context, action pipeline.Action, what s
 		defer stop()
 		go l.sizePool(sizing, s)
 	}
-	err := s.withProgress(ctx, s.list.total, what, func(report.Progress) error { return p.Run(ctx, hard) })
+	err := s.withProgress(ctx, s.list.total, what, func(progress report.Progress) error {
+		p.Settled = progress.Add
+		return p.Run(ctx, hard)
+	})
+	if d != nil {
+		err = errors.Join(err, s.checkOutreach(ctx, hard, d, mode))
+	}
 	l.remember(s)
 	return err
 }
@@ -49,9 +71,6 @@ func (s *session) pass(ctx, hard context.Context, action pipeline.Action, what s
 // asks the run to stop.
 func (s *session) withProgress(ctx context.Context, total int, what string, f func(report.Progress) error) error {
 	progress := s.newProgress(total, what)
-	if s.rows != nil {
-		s.rows.show(progress)
-	}
 	stopNotice := context.AfterFunc(ctx, func() {
 		s.log.Warn(fmt.Sprintf("interrupted: finishing the requests in flight (up to %s), then recording the rest as not_attempted; interrupt again to stop at once", s.opts.Topo.Grace))
 	})

@@ -11,9 +11,9 @@ import (
 
 // planRunner asks Topo what an import (or a removal) would do, and writes
 // nothing.
-type planRunner struct{}
+type planRunner struct{ outreach outreachMode }
 
-func (planRunner) setup(ctx context.Context, s *session) error {
+func (r *planRunner) setup(ctx context.Context, s *session) error {
 	if err := s.connect(); err != nil {
 		return err
 	}
@@ -27,10 +27,16 @@ func (planRunner) setup(ctx context.Context, s *session) error {
 	if !s.link.access.Read && s.link.stopped == nil {
 		s.link.stopped = &api.AuthError{Status: http.StatusForbidden, Message: "the list endpoint refused the key", Scope: "exclusions:read"}
 	}
+	if !s.opts.Removal {
+		var err error
+		if r.outreach, err = s.decideOutreach(); err != nil {
+			return err
+		}
+	}
 	return s.openRowOutputs()
 }
 
-func (planRunner) body(ctx, hard context.Context, s *session) error {
+func (r *planRunner) body(ctx, hard context.Context, s *session) error {
 	remote := s.remote()
 	if !s.opts.Removal {
 		idx, err := s.snapshot(ctx, remote)
@@ -43,5 +49,5 @@ func (planRunner) body(ctx, hard context.Context, s *session) error {
 		}
 	}
 	p := &settle.Planner{Remote: remote, Policy: s.dec.policy(s.opts.Topo.LiftOptOuts), Removal: s.opts.Removal}
-	return s.pass(ctx, hard, p, "planning")
+	return s.pass(ctx, hard, p, "planning", r.outreach)
 }

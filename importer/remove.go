@@ -46,7 +46,7 @@ func (removeRunner) setup(ctx context.Context, s *session) error {
 }
 
 func (removeRunner) body(ctx, hard context.Context, s *session) error {
-	return s.pass(ctx, hard, &settle.Remover{Remote: s.remote(), LiftOptOuts: s.opts.Topo.LiftOptOuts}, "removing")
+	return s.pass(ctx, hard, &settle.Remover{Remote: s.remote(), LiftOptOuts: s.opts.Topo.LiftOptOuts}, "removing", outreachOff)
 }
 
 // confirmRemoval asks, on a terminal, before anything is deleted: it

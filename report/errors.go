@@ -50,7 +50,7 @@ func NewErrorGroups() *ErrorGroups {
 
 // Add counts o when its row needs action.
 func (e *ErrorGroups) Add(o rows.Outcome) {
-	if !o.Status.NeedsAction() {
+	if !o.NeedsAction() {
 		return
 	}
 	msg := e.blur(o.Err)

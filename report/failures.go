@@ -102,7 +102,7 @@ func (batchFlush) Flush() {}
 
 // Write adds o if its row needs action and ignores it otherwise.
 func (f *Failures) Write(o rows.Outcome) error {
-	if !o.Status.NeedsAction() {
+	if !o.NeedsAction() {
 		return nil
 	}
 	f.n++

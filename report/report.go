@@ -16,12 +16,12 @@ var (
 	Columns = []string{
 		"row", "status", "id", "email", "linkedin_url", "reason", "message", "until",
 		"http_status", "error_type", "error", "request_id", "attempts",
-		"note", "previous_reason", "previous_until", "maybe_sent",
+		"note", "previous_reason", "previous_until", "maybe_sent", "outreach", "outreach_sequences",
 	}
 	AccountColumns = []string{
 		"row", "status", "id", "domain", "reason", "message", "until",
 		"http_status", "error_type", "error", "request_id", "attempts",
-		"note", "previous_reason", "previous_until", "maybe_sent",
+		"note", "previous_reason", "previous_until", "maybe_sent", "outreach", "outreach_sequences",
 	}
 )
 
@@ -78,6 +78,8 @@ func (w *Writer) Write(o rows.Outcome) error {
 	if o.MaybeSent {
 		b = append(b, "true"...)
 	}
+	b = appendCell(append(b, ','), o.Outreach.State)
+	b = appendCell(append(b, ','), strings.Join(o.Outreach.Sequences, " "))
 	return w.out.end(b)
 }
 

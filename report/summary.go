@@ -55,6 +55,10 @@ type Summary struct {
 	Warnings       []string `json:"warnings"`
 	ElapsedSeconds float64  `json:"elapsed_seconds"`
 	RowsPerSecond  float64  `json:"rows_per_second"`
+	// Outreach is what the run found of the people on the list still
+	// running in Topo's sequences (--sequences), when it looked.
+	Outreach *OutreachSummary `json:"outreach,omitempty"`
+
 	// Lifted lists the opt-outs this run lifted (--lift-optouts), the
 	// first maxLifts of them; LiftedRows counts them all.
 	Lifted     []Lift `json:"lifted,omitempty"`
@@ -80,6 +84,17 @@ type Paths struct {
 	HTML     string `json:"html,omitempty"`
 	Journal  string `json:"journal,omitempty"`
 	State    string `json:"state,omitempty"`
+}
+
+// OutreachSummary counts what a run found of people still being
+// contacted: rows by outreach state, the running sequences met, those
+// stopped, and (plan) those an import with --sequences stop would stop.
+type OutreachSummary struct {
+	Mode      string         `json:"mode"`
+	People    map[string]int `json:"people"`
+	Running   int            `json:"sequences_running"`
+	Stopped   int            `json:"sequences_stopped"`
+	WouldStop int            `json:"would_stop"`
 }
 
 // Lift is an opt-out a run lifted: the row, the record, and how.
@@ -150,11 +165,17 @@ func NewSummary(command, input string, started time.Time) *Summary {
 func (s *Summary) Add(o rows.Outcome) {
 	s.Rows++
 	s.Counts[o.Status]++
-	if o.Status.NeedsAction() {
+	if o.NeedsAction() {
 		s.FailureRows++
 	}
 	if o.Row.Status == rows.StatusValid && o.Attempts == 0 && o.Status != rows.StatusNotAttempted && o.Status != rows.StatusValid {
 		s.settledLocally++
+	}
+	if st := o.Outreach.State; st != "" {
+		if s.Outreach == nil {
+			s.Outreach = &OutreachSummary{People: map[string]int{}}
+		}
+		s.Outreach.People[st]++
 	}
 	if o.Lifted != "" {
 		if s.LiftedRows++; len(s.Lifted) < maxLifts {
@@ -223,6 +244,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "pace:     Topo %s %.1f/s; ended at %.1f/s with %s in flight\n", how, l, s.Send.FinalRate, Plural(s.Send.Concurrency, "request"))
 		}
 	}
+	if o := s.Outreach; o != nil {
+		b.WriteString(o.line())
+	}
 	if s.LiftedRows > 0 {
 		fmt.Fprintf(&b, "LIFTED:   %s of opt-outs lifted (--lift-optouts): listed under \"lifted\" in the JSON summary and on the run page\n", Plural(s.LiftedRows, "row"))
 	}
@@ -289,10 +313,14 @@ func DelimiterName(d byte) string {
 	return string(d)
 }
 
-// Plural is "1 row", "2 rows", "1,234 rows" ("retry" makes "retries").
+// Plural is "1 row", "2 rows", "1,234 rows" ("retry" makes "retries",
+// "person" "people").
 func Plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
+	}
+	if word == "person" {
+		return group(n) + " people"
 	}
 	if strings.HasSuffix(word, "y") {
 		return group(n) + " " + strings.TrimSuffix(word, "y") + "ies"
@@ -310,22 +338,18 @@ func group(n int) string {
 }
 
 // Set sends each outcome to the report, the failures file, the summary
-// and, when there is one, the progress display and the run page's
-// collector.
+// and the run page's collector, in input order. (Progress is counted
+// where rows settle, in whatever order they do.)
 type Set struct {
 	Report   *Writer
 	Failures *Failures
 	Summary  *Summary
-	Progress Progress
 	Errors   *ErrorGroups
 }
 
 // Record writes one outcome everywhere it belongs.
 func (s *Set) Record(o rows.Outcome) error {
 	s.Summary.Add(o)
-	if s.Progress != nil {
-		s.Progress.Add(o)
-	}
 	if s.Errors != nil {
 		s.Errors.Add(o)
 	}
@@ -347,4 +371,34 @@ func (s *Set) Flush() error {
 		return fmt.Errorf("writing the failures file: %w", err)
 	}
 	return nil
+}
+
+// line says what outreach found, in the operator's words.
+func (o *OutreachSummary) line() string {
+	p := o.People
+	var parts []string
+	if n := p["running"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s on this list %s still in a running sequence (%s; --sequences stop stops them)",
+			Plural(n, "person"), isAre(n), Plural(o.Running, "sequence")))
+	}
+	if n := p["stopped"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s stopped for %s", Plural(o.Stopped, "sequence"), Plural(n, "person")))
+	}
+	if n := p["unknown"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s may still be contacted: their sequences could not be checked or stopped (see the error column)", Plural(n, "person")))
+	}
+	if o.WouldStop > 0 {
+		parts = append(parts, fmt.Sprintf("would stop %s", Plural(o.WouldStop, "sequence")))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("nobody on this list is in a running sequence (%s checked)", Plural(p["none"], "person")))
+	}
+	return "outreach: " + strings.Join(parts, "; ") + "\n"
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }

@@ -30,9 +30,10 @@ type flags struct {
 	// Resume
 	journal, state string
 	force          bool
-	// Opt-outs
+	// Opt-outs and outreach
 	liftOptOuts bool
 	workspace   string
+	sequences   *enumValue
 }
 
 func newFlags(e *env) *flags {
@@ -41,6 +42,7 @@ func newFlags(e *env) *flags {
 		existing:      newEnum("extend", importer.ExistingPolicies...),
 		snapshot:      newEnum("auto", importer.SnapshotPolicies...),
 		logFormatV:    newEnum("text", "text", "json"),
+		sequences:     newEnum("", importer.OutreachModes...),
 		baseURL:       orEnv(e.Getenv("TOPO_BASE_URL"), importer.DefaultBaseURL),
 		rate:          &numberValue{auto: true, allowAuto: true, min: 0, max: 1e6, description: "N"},
 		burst:         &numberValue{value: 1, min: 1, max: 1000, integer: true, description: "N"},
@@ -137,7 +139,7 @@ func (f *flags) options(cmd importer.Command, path string) (importer.Options, er
 			BaseURL: f.baseURL, TokenFile: f.tokenFile, Workspace: f.workspace, Rate: f.rate.value, AutoRate: f.rate.auto,
 			Retries: f.retries.Int(), LookupRetries: f.lookupRetries.Int(),
 			Timeout: f.timeout.d, Grace: f.grace.d, MaxFailures: f.maxFailures.Int(),
-			Existing: f.existing.value, Snapshot: f.snapshot.value, LiftOptOuts: f.liftOptOuts,
+			Existing: f.existing.value, Snapshot: f.snapshot.value, LiftOptOuts: f.liftOptOuts, Sequences: f.sequences.value,
 		},
 	}
 	if !f.concurrency.auto {
@@ -246,6 +248,8 @@ again).`,
 	enumFlag(c, f.snapshot, "snapshot", "load Topo's whole list first to decide rows without a request: auto (when cheaper), always or never")
 	group(c.Flags(), "Topo", "existing", "snapshot")
 	f.addLift(c, "let --existing replace lift an opt-out (an UNSUBSCRIBED, CONTACT_REFUSED or BOUNCED record given an until, shortened or relabelled); each is listed in the summary")
+	enumFlag(c, f.sequences, "sequences", "the people still running in Topo's sequences, which an exclusion does not stop: report them (needs action), stop them, or off (default: report, when the key can read contacts and sequences)")
+	group(c.Flags(), "Topo", "sequences")
 	f.addResume(c)
 	c.Flags().StringVar(&f.state, "state", "", "file of keys earlier runs imported: rows in it are exists without a request (for cron)")
 	group(c.Flags(), "Resume", "state")
@@ -282,6 +286,9 @@ not_found. Nothing is written to Topo. The key needs exclusions:read.`,
 	enumFlag(c, f.existing, "existing", "the import policy to plan for: extend, keep or replace")
 	enumFlag(c, f.snapshot, "snapshot", "load Topo's whole list first to decide rows without a request: auto (when cheaper), always or never")
 	f.addLift(c, "plan for an import (or removal) with --lift-optouts: would_lift instead of protected")
+	f.sequences = newEnum("", "report", "off")
+	enumFlag(c, f.sequences, "sequences", "say who of the list is still running in Topo's sequences (and would be stopped), or off (default: report, when the key can read contacts and sequences)")
+	group(c.Flags(), "Topo", "sequences")
 	c.Flags().BoolVar(&removal, "remove", false, "plan a removal: which rows' exclusions would go")
 	c.Flags().BoolVar(&f.force, "force", false, "overwrite a --report that holds an import's answers")
 	group(c.Flags(), "Topo", "existing", "snapshot")

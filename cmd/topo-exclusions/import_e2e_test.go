@@ -271,9 +271,11 @@ func TestImportInterrupted(t *testing.T) {
 	if want := fmt.Sprintf(`status="not_attempted"} %d`+"\n", st["not_attempted"]); !strings.Contains(prom, want) {
 		t.Errorf("metrics lack %q", want)
 	}
+	// The rows created before the stop need action too: their people's
+	// running sequences were not looked for (outreach unknown).
 	failures, _ := csv.NewReader(strings.NewReader(readFile(t, dir, "f.csv"))).ReadAll()
-	if len(failures)-1 != st["not_attempted"]+st["invalid"] {
-		t.Errorf("failures file has %d rows, want %d", len(failures)-1, st["not_attempted"]+st["invalid"])
+	if want := st["not_attempted"] + st["invalid"] + st["created"]; len(failures)-1 != want {
+		t.Errorf("failures file has %d rows, want %d", len(failures)-1, want)
 	}
 }
 

@@ -254,7 +254,9 @@ func TestSnapshotSettlesAReuploadWithoutARequestARow(t *testing.T) {
 	var plans []string
 	for _, mode := range []string{"never", "auto"} {
 		before := srv.Stats().Requests
-		res := runBinaryEnv(t, dir, "", env, "plan", "--snapshot", mode, "--report", mode+".csv", "--summary", mode+".json", "again.csv")
+		// The outreach of the list's people is what BenchmarkOutreach
+		// counts: here, the exclusions alone.
+		res := runBinaryEnv(t, dir, "", env, "plan", "--sequences", "off", "--snapshot", mode, "--report", mode+".csv", "--summary", mode+".json", "again.csv")
 		if res.code != 0 {
 			t.Fatalf("plan --snapshot %s: exit %d\n%s", mode, res.code, res.stderr)
 		}

@@ -182,11 +182,46 @@ type Outcome struct {
 	// Lifted says how this run lifted an opt-out (--lift-optouts): the
 	// summary lists it.
 	Lifted string
+	// Outreach is what the run found of the person still being contacted
+	// (--sequences): zero when it did not look.
+	Outreach Outreach
 	// MaybeSent says an attempt may have reached Topo without an answer
 	// saying what it did: the failures file marks the row, and feeding it
 	// back looks the row up before sending.
 	MaybeSent bool
 }
+
+// NeedsAction reports whether the row belongs in the failures file: its
+// status needs action, or its person may still be contacted.
+func (o Outcome) NeedsAction() bool {
+	return o.Status.NeedsAction() || o.Outreach.State == OutreachRunning || o.Outreach.State == OutreachUnknown
+}
+
+// Outreach is what a run found of a row's person still being contacted:
+// their running sequences in Topo (which an exclusion does not stop).
+type Outreach struct {
+	// State is none, running, stopped or unknown; "" when not looked for.
+	State string
+	// Sequences are the ids of the person's running sequences (stopped
+	// ones, when State is stopped).
+	Sequences []string
+	// Why says why it is unknown, or what a stop met.
+	Why string
+}
+
+// The outreach states, as the report's outreach column writes them.
+const (
+	// OutreachNone: no running sequence of the person.
+	OutreachNone = "none"
+	// OutreachRunning: still in a running sequence (--sequences report):
+	// needs action.
+	OutreachRunning = "running"
+	// OutreachStopped: every running sequence was stopped, on Topo's word.
+	OutreachStopped = "stopped"
+	// OutreachUnknown: could not be checked or settled (Why says why): the
+	// person may still be contacted; needs action.
+	OutreachUnknown = "unknown"
+)
 
 // Previous is a record's reason and until before a change ("" until:
 // permanent).

@@ -136,7 +136,7 @@ type Counts struct {
 
 // Writes counts the requests that may change what Topo holds.
 func (c Counts) Writes() int64 {
-	return c.ByOp[OpCreate.String()] + c.ByOp[OpUpdate.String()] + c.ByOp[OpDelete.String()]
+	return c.ByOp[OpCreate.String()] + c.ByOp[OpUpdate.String()] + c.ByOp[OpDelete.String()] + c.ByOp[OpStop.String()]
 }
 
 // Counts returns the meter's totals.

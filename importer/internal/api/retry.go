@@ -19,19 +19,22 @@ const (
 	OpLookup           // GET the list filtered by one key
 	OpPage             // GET one page of the whole list (export, snapshot)
 	OpCheck            // the key check before a run
+	OpContacts         // GET contacts: who a row's person is in Topo
+	OpSequences        // GET sequences: who is still being contacted
+	OpStop             // POST a sequence's stop: not idempotent, looked up before it is sent again
 	numOps
 )
 
-var opNames = [numOps]string{"create", "update", "delete", "get", "lookup", "page", "check"}
+var opNames = [numOps]string{"create", "update", "delete", "get", "lookup", "page", "check", "contacts", "sequences", "stop"}
 
 func (o Op) String() string { return opNames[o] }
 
 // idempotent says whether an attempt that may have taken effect can
 // simply be made again.
-func (o Op) idempotent() bool { return o != OpCreate }
+func (o Op) idempotent() bool { return o != OpCreate && o != OpStop }
 
 // Writes says whether the request may change what Topo holds.
-func (o Op) Writes() bool { return o == OpCreate || o == OpUpdate || o == OpDelete }
+func (o Op) Writes() bool { return o == OpCreate || o == OpUpdate || o == OpDelete || o == OpStop }
 
 // Call is one request the Retrier makes until it settles.
 type Call struct {

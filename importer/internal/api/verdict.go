@@ -57,6 +57,10 @@ func Classify(a Answer, op Op, parent context.Context) Verdict {
 		return Fatal
 	case s == http.StatusTooManyRequests:
 		return Retry
+	case (s == http.StatusConflict || s == http.StatusUnprocessableEntity) && op == OpStop:
+		return Done // finished already, Topo says: what it is now, a GET tells
+	case s == http.StatusNotFound && op == OpStop && a.NotFound():
+		return Done // no such sequence (its contact was deleted, say)
 	case s == http.StatusConflict && op == OpCreate:
 		return Done
 	case s == http.StatusNotFound && (op == OpDelete || op == OpGet) && a.NotFound():

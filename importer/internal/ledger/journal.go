@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"sync"
 	"time"
@@ -40,8 +41,11 @@ type Journal struct {
 
 	settled map[int]rows.Outcome   // from earlier runs
 	unsure  map[int]pipeline.Prior // intent without outcome in earlier runs
-	done    *journalLine           // the completion line, if the run completed
-	corrupt int                    // unreadable lines skipped
+	// stops are the sequences earlier runs stopped (or meant to: "") for
+	// each row.
+	stops   map[int]map[string]string
+	done    *journalLine // the completion line, if the run completed
+	corrupt int          // unreadable lines skipped
 	// allUnsure makes every row without an outcome "maybe sent" (a forced
 	// rerun of an input that earlier runs sent).
 	allUnsure bool
@@ -102,13 +106,16 @@ type journalLine struct {
 	Attempts int         `json:"a,omitempty"`
 	Maybe    bool        `json:"m,omitempty"`
 	Lifted   string      `json:"lift,omitempty"` // an opt-out this run lifted (--lift-optouts)
-	Done     string      `json:"done,omitempty"`
-	Report   string      `json:"report,omitempty"`
-	Failures string      `json:"failures,omitempty"`
-	Need     int         `json:"need,omitempty"`
+	// A stop's outcome: the row, the sequence (ID) and what became of it.
+	StopRow  int    `json:"so,omitempty"`
+	Result   string `json:"r,omitempty"`
+	Done     string `json:"done,omitempty"`
+	Report   string `json:"report,omitempty"`
+	Failures string `json:"failures,omitempty"`
+	Need     int    `json:"need,omitempty"`
 }
 
-var opCodes = map[api.Op]string{api.OpCreate: "c", api.OpUpdate: "u", api.OpDelete: "d"}
+var opCodes = map[api.Op]string{api.OpCreate: "c", api.OpUpdate: "u", api.OpDelete: "d", api.OpStop: "s"}
 
 func opOf(code string) api.Op {
 	for op, c := range opCodes {
@@ -138,7 +145,8 @@ const (
 // journal of a completed run is left untouched unless force is set, in
 // which case it is moved aside like one of another input.
 func OpenJournal(path string, fp Fingerprint, force bool, d Durability) (*Journal, JournalState, error) {
-	j := &Journal{path: path, settled: map[int]rows.Outcome{}, unsure: map[int]pipeline.Prior{}, stop: make(chan struct{}), d: d.withDefaults()}
+	j := &Journal{path: path, settled: map[int]rows.Outcome{}, unsure: map[int]pipeline.Prior{}, stops: map[int]map[string]string{},
+		stop: make(chan struct{}), d: d.withDefaults()}
 	j.cond = sync.NewCond(&j.mu)
 	state := JournalNew
 	valid, header, err := j.load(fp)
@@ -152,7 +160,7 @@ func OpenJournal(path string, fp Fingerprint, force bool, d Durability) (*Journa
 			return nil, 0, err
 		}
 		state, valid = JournalOther, 0
-		j.settled, j.unsure, j.done, j.corrupt = map[int]rows.Outcome{}, map[int]pipeline.Prior{}, nil, 0
+		j.settled, j.unsure, j.stops, j.done, j.corrupt = map[int]rows.Outcome{}, map[int]pipeline.Prior{}, map[int]map[string]string{}, nil, 0
 	case j.done != nil:
 		return j, JournalCompleted, nil
 	default:
@@ -215,8 +223,14 @@ func (j *Journal) load(fp Fingerprint) (int64, *journalLine, error) {
 			if header == nil {
 				header = &l
 			}
+		case l.Intent > 0 && l.Op == opCodes[api.OpStop]:
+			if _, ok := j.stops[l.Intent][l.ID]; !ok {
+				j.noteStop(l.Intent, l.ID, "")
+			}
 		case l.Intent > 0:
 			j.unsure[l.Intent] = l.prior(j.unsure[l.Intent])
+		case l.StopRow > 0:
+			j.noteStop(l.StopRow, l.ID, l.Result)
 		case l.Row > 0:
 			delete(j.unsure, l.Row)
 			j.settled[l.Row] = l.outcome()
@@ -435,4 +449,31 @@ func readFile(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	return io.ReadAll(f)
+}
+
+func (j *Journal) noteStop(row int, seq, result string) {
+	if j.stops[row] == nil {
+		j.stops[row] = map[string]string{}
+	}
+	j.stops[row][seq] = result
+}
+
+// Stops are the sequences earlier runs stopped for row num, each with
+// what became of it (stopped, finished, unknown), or "" for a stop that
+// went out with no outcome recorded: it is looked up before it is sent
+// again.
+func (j *Journal) Stops(num int) map[string]string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return maps.Clone(j.stops[num])
+}
+
+// RecordStop notes what became of a stop of seq for row num (synced
+// within SyncEvery).
+func (j *Journal) RecordStop(num int, seq, result string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.append(journalLine{StopRow: num, ID: seq, Result: result})
+	j.noteStop(num, seq, result)
+	return j.err
 }

@@ -72,6 +72,10 @@ type Pass struct {
 	Ledger Ledger
 	// Now is the clock intents are stamped with (nil: time.Now).
 	Now func() time.Time
+	// Settled, when set, is told of each row's outcome as soon as it is
+	// known, in whatever order rows settle (a progress display): the
+	// Recorder gets them in input order, later.
+	Settled func(rows.Outcome)
 	// Known, when set, answers rows earlier runs imported as known,
 	// without a request, and learns the rows this run settles.
 	Known Known
@@ -210,6 +214,7 @@ func (p *Pass) produce(ctx context.Context, stop *stopper, slots chan struct{}, 
 		}
 		out, job, settled := p.route(ctx, row, stop)
 		if settled {
+			p.settled(out)
 			results <- seqOutcome{seq, out}
 			continue
 		}
@@ -291,6 +296,7 @@ func (p *Pass) work(ctx, inflight context.Context, stop *stopper, gate *canary, 
 		if first {
 			close(gate.open)
 		}
+		p.settled(out)
 		results <- seqOutcome{j.seq, out}
 	}
 }
@@ -361,3 +367,9 @@ func notSent(job Job, cause error) rows.Outcome {
 }
 
 func (p *Pass) now() time.Time { return p.Now() }
+
+func (p *Pass) settled(o rows.Outcome) {
+	if p.Settled != nil {
+		p.Settled(o)
+	}
+}
