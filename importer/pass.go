@@ -87,5 +87,5 @@ func (s *session) newProgress(total int, what string) report.Progress {
 	if bar && !s.opts.Quiet {
 		return report.NewBar(s.env.Stderr, total, what)
 	}
-	return report.NewTicker(s.log, total, 10*time.Second, s.env.Now)
+	return report.NewTicker(s.log, total, what, 10*time.Second, s.env.Now)
 }

@@ -111,6 +111,7 @@ func (b *Bar) Finish() { _ = b.bar.Finish() }
 // Ticker logs a line every interval (and once at the end) for logs that
 // a scheduler keeps: no carriage returns, no redraws.
 type Ticker struct {
+	what  string
 	now   func() time.Time
 	log   *slog.Logger
 	total int
@@ -120,9 +121,10 @@ type Ticker struct {
 }
 
 // NewTicker starts logging progress to log every interval; total is -1
-// when unknown; now is the clock rates are measured by.
-func NewTicker(log *slog.Logger, total int, interval time.Duration, now func() time.Time) *Ticker {
-	tk := &Ticker{log: log, total: total, stop: make(chan struct{}), now: now}
+// when unknown; what names the work ("importing", "checking outreach");
+// now is the clock rates are measured by.
+func NewTicker(log *slog.Logger, total int, what string, interval time.Duration, now func() time.Time) *Ticker {
+	tk := &Ticker{log: log, total: total, what: what, stop: make(chan struct{}), now: now}
 	tk.t.start = now()
 	tk.done.Go(func() {
 		t := time.NewTicker(interval)
@@ -165,5 +167,5 @@ func (tk *Ticker) line() {
 		rate = float64(tk.t.done) / elapsed
 	}
 	attrs := append([]any{"rows", tk.t.done, "total", tk.total}, tk.t.attrs()...)
-	tk.log.Info("progress", append(attrs, "rows_per_second", float64(int(rate*10))/10)...)
+	tk.log.Info("progress", append(append(attrs, "rows_per_second", float64(int(rate*10))/10), "doing", tk.what)...)
 }

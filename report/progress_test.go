@@ -13,7 +13,7 @@ import (
 func TestTickerLogsPlainLines(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
-	tk := NewTicker(log, 3, time.Hour, time.Now)
+	tk := NewTicker(log, 3, "checking", time.Hour, time.Now)
 	tk.Add(rows.Outcome{Status: rows.StatusCreated})
 	tk.Add(rows.Outcome{Status: rows.StatusExists})
 	tk.Add(rows.Outcome{Status: rows.StatusFailed})

@@ -390,6 +390,9 @@ func (o *OutreachSummary) line() string {
 	if o.WouldStop > 0 {
 		parts = append(parts, fmt.Sprintf("would stop %s", Plural(o.WouldStop, "sequence")))
 	}
+	if len(parts) == 0 && p["none"] == 0 {
+		return "" // nobody's outreach was looked for
+	}
 	if len(parts) == 0 {
 		parts = append(parts, fmt.Sprintf("nobody on this list is in a running sequence (%s checked)", Plural(p["none"], "person")))
 	}

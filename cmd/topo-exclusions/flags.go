@@ -108,7 +108,7 @@ func (d *durationValue) Set(s string) error {
 }
 
 // Flag groups, in the order --help shows them.
-var flagGroups = []string{"Input", "Topo", "Pacing", "Outputs", "Resume", "Other"}
+var flagGroups = []string{"Input", "Topo", "Pacing", "Outputs", "Resume", "Faults", "Other"}
 
 // group puts the named flags into a group of --help.
 func group(fs *pflag.FlagSet, name string, flags ...string) {

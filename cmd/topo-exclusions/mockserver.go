@@ -47,8 +47,8 @@ counts and whether any key was created twice.`,
 	}
 	fs := c.Flags()
 	fs.StringVar(&addr, "addr", "127.0.0.1:8765", "listen `address` (loopback unless you say otherwise; port 0 picks a free one)")
-	fs.StringVar(&opt.Token, "token", topotest.DefaultToken, "key with exclusions:read and exclusions:write")
-	fs.StringVar(&opt.ReadOnlyToken, "readonly-token", topotest.DefaultReadOnlyToken, "key with exclusions:read only")
+	fs.StringVar(&opt.Token, "token", topotest.DefaultToken, "key with every scope: exclusions, contacts and sequences, read and write")
+	fs.StringVar(&opt.ReadOnlyToken, "readonly-token", topotest.DefaultReadOnlyToken, "key with the read scopes only")
 	fs.StringVar(&opt.WriteOnlyToken, "writeonly-token", topotest.DefaultWriteOnlyToken, "key with exclusions:write only")
 	fs.Float64Var(&opt.Rate, "rate", 0, "per-key limit in requests/s, answered with 429 and Retry-After (0: none)")
 	fs.IntVar(&opt.Burst, "burst", 1, "per-key burst above --rate")
@@ -61,7 +61,20 @@ counts and whether any key was created twice.`,
 	fs.Float64Var(&opt.HTML502Rate, "html-502-rate", 0, "share of requests answered by a proxy-style HTML 502")
 	fs.Uint64Var(&opt.Seed, "seed", 1, "seed for the faults, so a run can be repeated")
 	fs.BoolVar(&opt.NotUnique, "not-unique", false, "do not enforce unique email / LinkedIn URL (create duplicates instead of 409)")
-	fs.StringVar(&data, "data", "", "JSON `file` of records to load at start and save on a clean stop")
+	fs.StringVar(&data, "data", "", "JSON `file` to load at start and save on a clean stop: an array of exclusions, or {\"exclusions\": [...], \"contacts\": [...], \"sequences\": [...]} to rehearse with people in sequences")
+	// What a hostile network, a proxy or an older Topo does to a client.
+	fs.BoolVar(&opt.NoMe, "no-me", false, "answer 404 to GET /v1/me, as an older deployment")
+	fs.BoolVar(&opt.IgnoreSequenceContactFilter, "ignore-contact-filter", false, "let GET /v1/sequences ignore contact_id (return every sequence)")
+	fs.BoolVar(&opt.NoTotal, "no-total", false, "leave total_count and total_pages out of list answers")
+	fs.IntVar(&opt.PageCap, "page-cap", 0, "answer at most this many items a page, whatever size asks (0: none)")
+	fs.BoolVar(&opt.IgnorePage, "ignore-page", false, "answer every list request with its first page, as a cache keyed on the path")
+	fs.DurationVar(&opt.ReadLag, "read-lag", 0, "let reads miss exclusions created less than this long ago")
+	fs.BoolVar(&opt.EchoHeaders, "echo-headers", false, "echo the request's headers, Authorization included, in error bodies, as a debug proxy")
+	fs.BoolVar(&opt.Upsert, "upsert", false, "answer a create for a key already held with 201 and the record it had")
+	fs.BoolVar(&opt.HTML404, "html-404", false, "answer every 404 with a proxy's HTML page")
+	fs.DurationVar(&opt.StampOffset, "stamp-offset", 0, "stamp records this far off the server's clock")
+	fs.DurationVar(&opt.DateOffset, "date-offset", 0, "send a Date header this far off")
+	group(fs, "Faults", "no-me", "ignore-contact-filter", "no-total", "page-cap", "ignore-page", "read-lag", "echo-headers", "upsert", "html-404", "stamp-offset", "date-offset")
 	return c
 }
 

@@ -185,6 +185,7 @@ func (c *Creator) found(ctx, inflight context.Context, out rows.Outcome, held He
 	case held.Mismatch != "":
 	case !since.IsZero() && c.API.Clock().CreatedSince(held.CreatedAt, since):
 		out.Status, out.ID = rows.StatusCreated, held.ID
+		out.Note = "an attempt went unanswered; a lookup found the record it made (created " + held.CreatedAt.UTC().Format(time.RFC3339) + ")"
 		return out, nil
 	case prior.Op == api.OpUpdate && prior.ID == held.ID && prior.Previous != nil && took(changeFor(out.Row, c.Policy), held):
 		// The update an earlier run journaled took before it could say so.
