@@ -10,34 +10,102 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
+// EmailDomainForm says in which form an email's domain is sent to Topo
+// and compared for duplicates, for the run's summary to quote.
+const EmailDomainForm = "ASCII (IDNA, punycode: münchen.de is sent as xn--mnchen-3ya.de), as account domains are"
+
 // NormalizeEmail turns what a list holds into the address Topo should get:
-// trimmed, without invisible format characters, in NFKC, without a
-// mailto: prefix, lower-cased. It accepts one plain
-// address (dot-atom local part, a domain with a dot) and nothing else, so a
-// display name, a list of addresses or an IP literal is an error that says
-// what to fix.
+// trimmed, without invisible format characters, without a mailto: prefix
+// or the quotes or brackets pasted around it, width variants of letters
+// folded (NFKC), lower-cased, and its domain in its ASCII (IDNA) form. It
+// accepts one plain address (dot-atom local part, a domain with a dot)
+// and nothing else, so a display name, a list of addresses, an IP literal
+// or a typographic character inside the address (’ for ', ＠ for @) is an
+// error that says what to fix.
+//
+// The domain is sent in one form so that anna@münchen.de and
+// anna@xn--mnchen-3ya.de are one person to the duplicate check, to the
+// comparison with Topo's records (NormalizeKey) and to Topo, whichever way
+// a row spells it. The ASCII form is the one every system can carry (mail
+// that does not use SMTPUTF8 must) and the one account domains are sent
+// in; the form does not depend on which row came first. See ParseEmail
+// for what the report says about it.
 func NormalizeEmail(s string) (string, error) {
+	e, err := ParseEmail(s)
+	return e.Address, err
+}
+
+// Email is an address as NormalizeEmail reads it, with what reading it
+// changed that the report should say.
+type Email struct {
+	// Address is what Topo gets: NormalizeEmail's result.
+	Address string
+	// Unwrapped lists the quotes or brackets removed from around the
+	// address, outermost first, such as “…”.
+	Unwrapped []string
+	// UnicodeDomain is the domain as written when it was not in its ASCII
+	// form (münchen.de); "" otherwise.
+	UnicodeDomain string
+}
+
+// Note says what became of the cell on its way to Address, "" when
+// nothing worth a word: for the report's note column.
+func (e Email) Note() string {
+	var notes []string
+	if len(e.Unwrapped) > 0 {
+		notes = append(notes, "removed "+strings.Join(e.Unwrapped, " and ")+" from around the email")
+	}
+	if e.UnicodeDomain != "" {
+		_, ascii, _ := strings.Cut(e.Address, "@")
+		notes = append(notes, "email domain "+e.UnicodeDomain+" sent in its ASCII form "+ascii)
+	}
+	return strings.Join(notes, "; ")
+}
+
+// ParseEmail reads an address as NormalizeEmail does, and says what it
+// removed or converted.
+func ParseEmail(s string) (Email, error) {
 	s, ascii, err := cleanKeyASCII(strings.TrimSpace(s))
 	if err != nil {
-		return "", err
+		return Email{}, err
 	}
-	if !ascii {
+	var e Email
+	s, e.Unwrapped = peel(s)
+	if !ascii && !isASCII(s) {
+		if err := checkTypography(s); err != nil {
+			return Email{}, err
+		}
 		// Full-width letters (ｃｏｍ), ligatures and the like become the
 		// characters the person's real address has.
 		s = strings.TrimSpace(norm.NFKC.String(s))
 	}
-	if len(s) >= 7 && strings.EqualFold(s[:7], "mailto:") {
-		s = strings.TrimSpace(s[7:])
-	}
 	if s == "" {
-		return "", errors.New("is empty")
-	}
-	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") && strings.Count(s, "<") == 1 {
-		s = s[1 : len(s)-1]
+		return Email{}, errors.New("is empty")
 	}
 	s = strings.ToLower(s) // no allocation when already lower case
-	// One pass over the address for what the checks below branch on.
-	var ats, at int
+	at, err := checkShape(s)
+	if err != nil {
+		return Email{}, err
+	}
+	if err := checkLocal(s[:at]); err != nil {
+		return Email{}, err
+	}
+	domain, err := checkDomain(s[at+1:])
+	if err != nil {
+		return Email{}, err
+	}
+	if domain != s[at+1:] {
+		e.UnicodeDomain = s[at+1:]
+		s = s[:at+1] + domain
+	}
+	e.Address = s
+	return e, nil
+}
+
+// checkShape finds the @ of a lower-cased address, in one pass over it for
+// what the errors branch on.
+func checkShape(s string) (at int, err error) {
+	var ats int
 	var list, quote, space bool
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
@@ -55,23 +123,26 @@ func NormalizeEmail(s string) (string, error) {
 	}
 	switch {
 	case ats == 0:
-		return "", errors.New("has no @")
+		return 0, errors.New("has no @")
 	case ats > 1 && (list || space):
-		return "", errors.New("holds more than one address: give one per row")
+		return 0, errors.New("holds more than one address: give one per row")
 	case ats > 1:
-		return "", errors.New("has more than one @")
+		return 0, errors.New("has more than one @")
 	case quote:
-		return "", errors.New("has a display name or quotes: keep only the address")
+		return 0, errors.New("has a display name or quotes: keep only the address")
 	case space:
-		return "", errors.New("contains a space: keep only the address")
+		return 0, errors.New("contains a space: keep only the address")
 	}
-	if err := checkLocal(s[:at]); err != nil {
-		return "", err
+	return at, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
 	}
-	if err := checkDomain(s[at+1:]); err != nil {
-		return "", err
-	}
-	return s, nil
+	return true
 }
 
 func checkLocal(local string) error {
@@ -112,36 +183,31 @@ func isAlnum(c byte) bool {
 }
 
 // checkDomain accepts a host name with at least two labels and a TLD that is
-// not a number (so no IP addresses). Non-ASCII domains are checked in their
-// IDNA form and kept as written.
-func checkDomain(domain string) error {
+// not a number (so no IP addresses), and returns it in its ASCII form:
+// non-ASCII names in punycode (IDNA), punycode labels checked.
+func checkDomain(domain string) (string, error) {
 	if domain == "" {
-		return errors.New("has nothing after the @")
+		return "", errors.New("has nothing after the @")
 	}
 	ascii := domain
-	for i := 0; i < len(domain); i++ {
-		if domain[i] >= utf8.RuneSelf {
-			a, err := idna.Lookup.ToASCII(domain)
-			if err != nil {
-				return fmt.Errorf("has an invalid domain %q", domain)
-			}
-			ascii = a
-			break
+	if !isASCII(domain) || strings.Contains(domain, "xn--") {
+		a, err := idna.Lookup.ToASCII(domain)
+		if err != nil {
+			return "", fmt.Errorf("has an invalid domain %q", domain)
 		}
+		ascii = a
 	}
 	if len(ascii) > 253 {
-		return errors.New("has a domain longer than 253 characters")
+		return "", errors.New("has a domain longer than 253 characters")
 	}
 	dot := strings.LastIndexByte(ascii, '.')
 	if dot < 0 {
-		return fmt.Errorf("has a domain without a dot (%q)", domain)
+		return "", fmt.Errorf("has a domain without a dot (%q)", domain)
 	}
-	labels := 0
 	for label := range strings.SplitSeq(ascii, ".") {
 		if err := checkLabel(label); err != nil {
-			return fmt.Errorf("has an invalid domain %q: %v", domain, err)
+			return "", fmt.Errorf("has an invalid domain %q: %v", domain, err)
 		}
-		labels++
 	}
 	tld := ascii[dot+1:]
 	allDigits := true
@@ -152,9 +218,9 @@ func checkDomain(domain string) error {
 		}
 	}
 	if allDigits {
-		return fmt.Errorf("has an IP address or numeric domain %q", domain)
+		return "", fmt.Errorf("has an IP address or numeric domain %q", domain)
 	}
-	return nil
+	return ascii, nil
 }
 
 func checkLabel(label string) error {

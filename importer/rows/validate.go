@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/topo-io/topo-exclusions/importer/topo"
@@ -21,14 +22,25 @@ type Validator struct {
 	// Removal checks rows for remove: an id or a key identifies the
 	// exclusion; reason and until are not needed.
 	Removal bool
-	now     time.Time
-	seen    *keyset.Set
+	// DateOrder reads the until dates that could be day or month first
+	// (--date-order); unset, such a date is invalid.
+	DateOrder DateOrder
+	now       time.Time
+	seen      *keyset.Set
+	// converted counts valid rows whose email domain was sent in its
+	// ASCII form; atomic, as Normalize may run apart from Dedupe.
+	converted atomic.Int64
 }
 
 // NewValidator returns a validator that judges expiry dates against now.
 func NewValidator(defaultReason string, now time.Time) *Validator {
 	return &Validator{DefaultReason: defaultReason, Kind: topo.Contacts, now: now, seen: keyset.New()}
 }
+
+// ConvertedDomains is how many valid rows so far had an email domain
+// written in Unicode, sent in its ASCII form (EmailDomainForm): for the
+// run's summary.
+func (v *Validator) ConvertedDomains() int64 { return v.converted.Load() }
 
 // Close releases the duplicate set's memory.
 func (v *Validator) Close() { v.seen.Free() }
@@ -56,10 +68,13 @@ func (v *Validator) Normalize(num int, raw Fields) Row {
 	}
 	r.Norm.Message = strings.TrimSpace(raw.Message)
 	if len(p) > 0 {
-		r.Status, r.Err = StatusInvalid, strings.Join(p, "; ")
+		r.Status, r.Err, r.Note, r.unicodeDomain = StatusInvalid, strings.Join(p, "; "), "", false
 		return r
 	}
 	r.Status = StatusValid
+	if r.unicodeDomain {
+		v.converted.Add(1)
+	}
 	v.hashKeys(&r)
 	return r
 }
@@ -78,7 +93,7 @@ func (v *Validator) creation(r *Row, p *problems) {
 	} else if r.Norm.Reason, err = NormalizeReason(r.Raw.Reason); err != nil {
 		p.add("reason", r.Raw.Reason, err.Error())
 	}
-	if r.Norm.Until, err = NormalizeUntil(r.Raw.Until, v.now); err != nil {
+	if r.Norm.Until, err = NormalizeUntilOrder(r.Raw.Until, v.now, v.DateOrder); err != nil {
 		p.add("until", r.Raw.Until, err.Error())
 	}
 }
@@ -116,9 +131,11 @@ func (v *Validator) contactKeys(r *Row, p *problems, need bool) {
 		p.add("email", "", "and linkedin_url are both empty: a row needs at least one")
 	}
 	if email != "" {
-		if r.Norm.Email, err = NormalizeEmail(email); err != nil {
+		e, err := ParseEmail(email)
+		if err != nil {
 			p.add("email", raw.Email, err.Error())
 		}
+		r.Norm.Email, r.Note, r.unicodeDomain = e.Address, e.Note(), e.UnicodeDomain != ""
 	}
 	if linkedin != "" {
 		if r.Norm.LinkedInURL, err = NormalizeLinkedIn(linkedin); err != nil {
