@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
@@ -65,7 +66,16 @@ func (e Email) Note() string {
 // ParseEmail reads an address as NormalizeEmail does, and says what it
 // removed or converted.
 func ParseEmail(s string) (Email, error) {
-	s, ascii, err := cleanKeyASCII(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	if a, ok := plainEmail(s); ok {
+		return Email{Address: a}, nil
+	}
+	return parseEmail(s)
+}
+
+// parseEmail is ParseEmail the long way, for every cell.
+func parseEmail(s string) (Email, error) {
+	s, ascii, err := cleanKeyASCII(s)
 	if err != nil {
 		return Email{}, err
 	}
@@ -100,6 +110,90 @@ func ParseEmail(s string) (Email, error) {
 	}
 	e.Address = s
 	return e, nil
+}
+
+// plainEmail is ParseEmail's answer for the common cell, found in one pass
+// over it: a valid ASCII address (or mailto: and one), nothing to peel,
+// no punycode to check. ok is false for anything else, which takes the
+// long way and gets its error there.
+func plainEmail(s string) (string, bool) {
+	if len(s) > 7 && (s[0] == 'm' || s[0] == 'M') && strings.EqualFold(s[:7], "mailto:") {
+		s = s[7:]
+	}
+	var seen uint8 // the classes of all of s's bytes: one branch-free pass
+	for i := 0; i < len(s); i++ {
+		seen |= emailByte[s[i]]
+	}
+	at := strings.IndexByte(s, '@')
+	if seen&notAtext != 0 || at <= 0 || at > 64 || strings.LastIndexByte(s, '@') != at ||
+		s[0] == '.' || s[at-1] == '.' || !plainDomain(s[at+1:]) || strings.Contains(s[:at], "..") {
+		return "", false
+	}
+	if seen&upperCase != 0 {
+		return lowerASCII(s), true
+	}
+	return s, true
+}
+
+// emailByte classes the bytes for plainEmail: an upper-case letter, or a
+// byte a dot-atom address cannot hold (@ is counted apart).
+var emailByte = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case 'A' <= c && c <= 'Z':
+			t[c] = upperCase
+		case !atext[c] && c != '@':
+			t[c] = notAtext
+		}
+	}
+	return t
+}()
+
+const (
+	upperCase = 1 << iota
+	notAtext
+)
+
+// plainDomain says an ASCII domain passes checkDomain as it is: labels of
+// letters, digits and inner hyphens, none punycode, a dot, a TLD that is
+// not a number.
+func plainDomain(d string) bool {
+	if len(d) == 0 || len(d) > 253 {
+		return false
+	}
+	start, dots, digits := 0, 0, true
+	for i := 0; i <= len(d); i++ {
+		if i < len(d) && d[i] != '.' {
+			c := d[i]
+			if !isAlnum(c) && c != '-' {
+				return false
+			}
+			digits = digits && '0' <= c && c <= '9'
+			continue
+		}
+		label := d[start:i]
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' || len(label) >= 4 && label[2] == '-' && label[3] == '-' {
+			return false // empty, too long, misplaced hyphen, or maybe punycode (xn--): the long way says
+		}
+		if i < len(d) {
+			dots++
+			start, digits = i+1, true
+		}
+	}
+	return dots > 0 && !digits
+}
+
+// lowerASCII is strings.ToLower for ASCII, in one allocation.
+func lowerASCII(s string) string {
+	b := make([]byte, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // checkShape finds the @ of a lower-cased address, in one pass over it for

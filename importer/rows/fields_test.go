@@ -145,6 +145,20 @@ func TestNormalizeReason(t *testing.T) {
 	}
 }
 
+// TestReasonNamed: the switch knows exactly the API's reasons.
+func TestReasonNamed(t *testing.T) {
+	for _, r := range Reasons {
+		if got, ok := reasonNamed([]byte(r)); !ok || got != r {
+			t.Errorf("reasonNamed(%q) = %q, %v", r, got, ok)
+		}
+	}
+	for _, s := range []string{"", "SPAM", "unsubscribed", "BOUNCED_"} {
+		if got, ok := reasonNamed([]byte(s)); ok {
+			t.Errorf("reasonNamed(%q) = %q", s, got)
+		}
+	}
+}
+
 func TestNormalizeUntil(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct{ in, want, err string }{
@@ -242,12 +256,25 @@ func FuzzNormalize(f *testing.F) {
 		"“greg@example.com”", "(“greg@example.com”)", "[mailto:Greg@Example.com]", "＜a@b.com＞", "«a@b.com»",
 		"sean.o’brien@obrien.ie", "ann＠example．com", "anna@münchen.de", "anna@xn--mnchen-3ya.de", "“anna@MÜNCHEN.de”",
 		"ann\u00a0lee@example.com", "ﬁnance@example.com", "\"'a@b.com'\"",
+		"Person.1@Example1.com", "mailto:person.2@example2.com", "https://www.linkedin.com/in/person-1/", "a@xn--b.com",
 		"31/12/2027", "12/31/2027", "03/04/2027", "1.2.2027", "29-02-2028", "05/05/2027",
 	} {
 		f.Add(seed)
 	}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
+		// The fast paths answer as the long way would.
+		trimmed := strings.TrimSpace(s)
+		if a, ok := plainEmail(trimmed); ok {
+			if e, err := parseEmail(trimmed); err != nil || e.Address != a || e.Note() != "" {
+				t.Errorf("email %q: fast %q, long way %q (note %q), %v", s, a, e.Address, e.Note(), err)
+			}
+		}
+		if l, ok := plainLinkedIn(trimmed); ok {
+			if long, err := readLinkedIn(trimmed); err != nil || long != l {
+				t.Errorf("linkedin %q: fast %q, long way %q, %v", s, l, long, err)
+			}
+		}
 		if e, err := NormalizeEmail(s); err == nil {
 			if again, err := NormalizeEmail(e); err != nil || again != e {
 				t.Errorf("email %q → %q → %q, %v", s, e, again, err)

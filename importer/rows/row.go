@@ -126,6 +126,7 @@ type Row struct {
 	MaybeSent bool
 
 	hashes        [2]uint64 // of its keys, for the duplicate set (Validator)
+	nhashes       uint8     // how many of hashes are set
 	unicodeDomain bool      // its email's domain was converted (Validator)
 }
 

@@ -66,14 +66,15 @@ func NormalizeUntilOrder(s string, now time.Time, order DateOrder) (string, erro
 	if s == "" {
 		return "", nil
 	}
-	var t time.Time
 	switch y, m, d, err := readDate(s, order); {
 	case err != nil:
 		return "", err
 	case y != 0:
-		t = time.Date(y, time.Month(m), d, 23, 59, 59, 0, time.UTC)
-		if !t.After(now) {
+		if !time.Date(y, time.Month(m), d, 23, 59, 59, 0, time.UTC).After(now) {
 			return "", errPast
+		}
+		if len(s) == len("2006-01-02") && s[4] == '-' && s[7] == '-' { // YYYY-MM-DD already
+			return s + "T23:59:59Z", nil
 		}
 		return string(appendDay(make([]byte, 0, len("2006-01-02T23:59:59Z")), y, m, d)), nil
 	}
@@ -152,10 +153,14 @@ func digits(s string) int {
 
 // calendarDate says whether day d of month m of year y exists.
 func calendarDate(y, m, d int) bool {
-	if m < 1 || m > 12 || d < 1 || d > 31 {
+	if m < 1 || m > 12 || d < 1 {
 		return false
 	}
-	return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Day() == d
+	days := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[m-1]
+	if m == 2 && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+		days = 29
+	}
+	return d <= days
 }
 
 // appendDay appends the end of that day in UTC, in RFC 3339.

@@ -28,6 +28,8 @@ func TestDatesAsToolsWriteThem(t *testing.T) {
 		{"31/12/2027", MonthFirst, eoy, ""}, // only one reading: the order is for ambiguous dates
 		{"12/31/2027", DayFirst, eoy, ""},
 		{"1/2/2027", DayFirst, "2027-02-01T23:59:59Z", ""},
+		{"1-12-2027", DayFirst, "2027-12-01T23:59:59Z", ""},
+		{"13-1-2027", DayFirst, "2027-01-13T23:59:59Z", ""},
 		{"1/2/2027", MonthFirst, "2027-01-02T23:59:59Z", ""},
 		{"03/04/2027", DayFirst, "2027-04-03T23:59:59Z", ""},
 		{"03/04/2027", MonthFirst, "2027-03-04T23:59:59Z", ""},
@@ -40,6 +42,9 @@ func TestDatesAsToolsWriteThem(t *testing.T) {
 		{"03/04/2027", DateOrderUnset, "", "is ambiguous: 3 April or 4 March 2027? Say which with --date-order dmy|mdy"},
 		{"1.2.2027", DateOrderUnset, "", "--date-order dmy|mdy"},
 		{"29/02/2027", DateOrderUnset, "", "not a date"},
+		{"29/02/2100", DateOrderUnset, "", "not a date"},
+		{"29/02/2000", DateOrderUnset, "2000-02-29T23:59:59Z", "in the past"},
+		{"31/04/2027", DateOrderUnset, "", "not a date"},
 		{"31/31/2027", DateOrderUnset, "", "not a date"},
 		{"00/12/2027", DateOrderUnset, "", "not a date"},
 		{"31/12/27", DayFirst, "", "not a date"},
