@@ -45,7 +45,7 @@ func NewWriter(w io.Writer, kind topo.Kind) (*Writer, error) {
 
 // Write adds one row's outcome.
 func (w *Writer) Write(o rows.Outcome) error {
-	r := o.Row
+	r := &o.Row
 	b := w.out.begin()
 	b = strconv.AppendInt(b, int64(r.Num), 10)
 	b = appendCell(append(b, ','), string(o.Status))

@@ -17,7 +17,7 @@ func TestNormalizeEmail(t *testing.T) {
 		{"<carol@example.org>", "carol@example.org", ""},
 		{"first.last+tag@sub.example.co.uk", "first.last+tag@sub.example.co.uk", ""},
 		{"o'brien@example.ie", "o'brien@example.ie", ""},
-		{"jürgen@münchen.de", "jürgen@münchen.de", ""},
+		{"jürgen@münchen.de", "jürgen@xn--mnchen-3ya.de", ""}, // one form of the domain: see TestEmailDomainsInOneForm
 		{"", "", "is empty"},
 		{"mailto:", "", "is empty"},
 		{"alice.example.com", "", "has no @"},
@@ -145,6 +145,20 @@ func TestNormalizeReason(t *testing.T) {
 	}
 }
 
+// TestReasonNamed: the switch knows exactly the API's reasons.
+func TestReasonNamed(t *testing.T) {
+	for _, r := range Reasons {
+		if got, ok := reasonNamed([]byte(r)); !ok || got != r {
+			t.Errorf("reasonNamed(%q) = %q, %v", r, got, ok)
+		}
+	}
+	for _, s := range []string{"", "SPAM", "unsubscribed", "BOUNCED_"} {
+		if got, ok := reasonNamed([]byte(s)); ok {
+			t.Errorf("reasonNamed(%q) = %q", s, got)
+		}
+	}
+}
+
 func TestNormalizeUntil(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct{ in, want, err string }{
@@ -158,8 +172,8 @@ func TestNormalizeUntil(t *testing.T) {
 		{"2026-05-31", "", "in the past"},
 		{"2026-06-01T11:00:00Z", "", "in the past"},
 		{"2026-12-31T18:00:00", "", "no time zone"},
-		{"31/12/2027", "", "not a date"},
-		{"12/31/2027", "", "not a date"},
+		{"31/12/2027", "2027-12-31T23:59:59Z", ""}, // the other shapes: TestDatesAsToolsWriteThem
+		{"2027/12/31", "", "not a date"},
 		{"2027-13-01", "", "not a date"},
 		{"tomorrow", "", "not a date"},
 	}
@@ -192,7 +206,7 @@ func TestKeysThatCouldNeverMatch(t *testing.T) {
 		{"byte-order mark in front", "\ufeffann@example.com", "ann@example.com", "", NormalizeEmail},
 		{"bidi marks", "\u200eann@example.com\u200f", "ann@example.com", "", NormalizeEmail},
 		{"full-width letters", "ann@example.ｃｏｍ", "ann@example.com", "", NormalizeEmail},
-		{"full-width at sign", "ann＠example.com", "ann@example.com", "", NormalizeEmail},
+		{"full-width at sign", "ann＠example.com", "", "FULLWIDTH COMMERCIAL AT", NormalizeEmail}, // see TestEmailsAsPasted
 		{"upper-case full-width", "ＡＮＮ@example.com", "ann@example.com", "", NormalizeEmail},
 		{"replacement character", "j\ufffdrgen@example.de", "", "U+FFFD at character 2", NormalizeEmail},
 		{"bytes that are not UTF-8", "j\xe9rgen@example.de", "", "not text (0xE9) at character 2", NormalizeEmail},
@@ -238,8 +252,29 @@ func FuzzNormalize(f *testing.F) {
 	f.Add("https://fr.linkedin.com/in/Søren%20K")
 	f.Add("ann\u200b@example.ｃｏｍ")
 	f.Add("https://www.linkedin.com/in/../company/acme")
+	for _, seed := range []string{
+		"“greg@example.com”", "(“greg@example.com”)", "[mailto:Greg@Example.com]", "＜a@b.com＞", "«a@b.com»",
+		"sean.o’brien@obrien.ie", "ann＠example．com", "anna@münchen.de", "anna@xn--mnchen-3ya.de", "“anna@MÜNCHEN.de”",
+		"ann\u00a0lee@example.com", "ﬁnance@example.com", "\"'a@b.com'\"",
+		"Person.1@Example1.com", "mailto:person.2@example2.com", "https://www.linkedin.com/in/person-1/", "a@xn--b.com",
+		"31/12/2027", "12/31/2027", "03/04/2027", "1.2.2027", "29-02-2028", "05/05/2027",
+	} {
+		f.Add(seed)
+	}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
+		// The fast paths answer as the long way would.
+		trimmed := strings.TrimSpace(s)
+		if a, ok := plainEmail(trimmed); ok {
+			if e, err := parseEmail(trimmed); err != nil || e.Address != a || e.Note() != "" {
+				t.Errorf("email %q: fast %q, long way %q (note %q), %v", s, a, e.Address, e.Note(), err)
+			}
+		}
+		if l, ok := plainLinkedIn(trimmed); ok {
+			if long, err := readLinkedIn(trimmed); err != nil || long != l {
+				t.Errorf("linkedin %q: fast %q, long way %q, %v", s, l, long, err)
+			}
+		}
 		if e, err := NormalizeEmail(s); err == nil {
 			if again, err := NormalizeEmail(e); err != nil || again != e {
 				t.Errorf("email %q → %q → %q, %v", s, e, again, err)
@@ -263,9 +298,11 @@ func FuzzNormalize(f *testing.F) {
 				t.Errorf("domain %q → %q → %q, %v", s, d, again, err)
 			}
 		}
-		if u, err := NormalizeUntil(s, now); err == nil && u != "" {
-			if again, err := NormalizeUntil(u, now); err != nil || again != u {
-				t.Errorf("until %q → %q → %q, %v", s, u, again, err)
+		for _, order := range []DateOrder{DateOrderUnset, DayFirst, MonthFirst} {
+			if u, err := NormalizeUntilOrder(s, now, order); err == nil && u != "" {
+				if again, err := NormalizeUntil(u, now); err != nil || again != u {
+					t.Errorf("until %q (%v) → %q → %q, %v", s, order, u, again, err)
+				}
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"unicode"
+	"unsafe"
 )
 
 const linkedinProfilePrefix = "https://www.linkedin.com/in/"
@@ -17,7 +18,16 @@ const linkedinProfilePrefix = "https://www.linkedin.com/in/"
 // kept as they are, since their case may matter. Pages that are not a
 // person's profile are errors.
 func NormalizeLinkedIn(s string) (string, error) {
-	s, err := cleanKey(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	if l, ok := plainLinkedIn(s); ok {
+		return l, nil
+	}
+	return readLinkedIn(s)
+}
+
+// readLinkedIn is NormalizeLinkedIn the long way, for every cell.
+func readLinkedIn(s string) (string, error) {
+	s, err := cleanKey(s)
 	if err != nil {
 		return "", err
 	}
@@ -40,11 +50,7 @@ func NormalizeLinkedIn(s string) (string, error) {
 		return "", err
 	}
 	path = path[:indexOf(path, "?#")]
-	slug, err := profileSlug(path)
-	if err != nil {
-		return "", err
-	}
-	return linkedinProfilePrefix + slug, nil
+	return profileAddress(path)
 }
 
 func checkLinkedInHost(host string) error {
@@ -78,19 +84,38 @@ var notPeople = map[string]string{
 	"pulse": "an article", "events": "an event", "learning": "a course",
 }
 
+// plainLinkedIn is NormalizeLinkedIn's answer for an address already in
+// the canonical form, perhaps with a trailing slash: the common cell of an
+// export, answered without a copy.
+func plainLinkedIn(s string) (string, bool) {
+	slug, ok := strings.CutPrefix(s, linkedinProfilePrefix)
+	if !ok {
+		return "", false
+	}
+	slug = strings.TrimSuffix(slug, "/")
+	if slug == "" || len(slug) > 200 {
+		return "", false
+	}
+	for i := 0; i < len(slug); i++ {
+		if c := slug[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return "", false
+		}
+	}
+	return s[:len(linkedinProfilePrefix)+len(slug)], true
+}
+
 // indexOf is the index of the first byte of s in set, or len(s).
 func indexOf(s, set string) int {
-	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(set, s[i]) >= 0 {
-			return i
-		}
+	if i := strings.IndexAny(s, set); i >= 0 {
+		return i
 	}
 	return len(s)
 }
 
-// profileSlug finds <slug> in /in/<slug>, /m/in/<slug> or /mwlite/in/<slug>,
-// ignoring what follows it (/details/..., a locale, a trailing slash).
-func profileSlug(path string) (string, error) {
+// profileAddress finds <slug> in /in/<slug>, /m/in/<slug> or
+// /mwlite/in/<slug>, ignoring what follows it (/details/..., a locale, a
+// trailing slash), and returns the profile's canonical address.
+func profileAddress(path string) (string, error) {
 	var buf [8]string
 	segs := buf[:0]
 	for seg := range strings.SplitSeq(path, "/") {
@@ -121,10 +146,11 @@ func profileSlug(path string) (string, error) {
 	default:
 		return "", errors.New("is not a profile address: want linkedin.com/in/<name>")
 	}
-	return canonicalSlug(segs[1])
+	return canonicalProfile(segs[1])
 }
 
-func canonicalSlug(slug string) (string, error) {
+// canonicalProfile is the canonical address of the profile slug names.
+func canonicalProfile(slug string) (string, error) {
 	if strings.IndexByte(slug, '%') >= 0 {
 		dec, err := url.PathUnescape(slug)
 		if err != nil {
@@ -147,11 +173,27 @@ func canonicalSlug(slug string) (string, error) {
 			plain = false
 		}
 	}
-	if !strings.HasPrefix(slug, "ACoAA") {
+	lower := !strings.HasPrefix(slug, "ACoAA")
+	if plain {
+		return profileURL(slug, lower), nil
+	}
+	if lower {
 		slug = strings.ToLower(slug)
 	}
-	if plain {
-		return slug, nil
+	return linkedinProfilePrefix + url.PathEscape(slug), nil
+}
+
+// profileURL is the canonical address of an ASCII slug, lower-cased or
+// not, in one allocation.
+func profileURL(slug string, lower bool) string {
+	b := make([]byte, len(linkedinProfilePrefix)+len(slug))
+	n := copy(b, linkedinProfilePrefix)
+	for i := 0; i < len(slug); i++ {
+		c := slug[i]
+		if lower && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[n+i] = c
 	}
-	return url.PathEscape(slug), nil
+	return unsafe.String(&b[0], len(b))
 }

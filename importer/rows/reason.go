@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // Reasons are the values Topo's API accepts for reason, in its order.
@@ -14,76 +13,88 @@ var Reasons = []string{
 	"EXCLUDE_FROM_CRM", "REFERRAL", "LEFT_COMPANY",
 }
 
-var reasonSet = func() map[string]string {
-	m := make(map[string]string, len(Reasons))
-	for _, r := range Reasons {
-		m[r] = r
+// reasonByte is what NormalizeReason makes of each byte: letters in upper
+// case, '_' for the separators (space, tab, '-', '_'), others as they are.
+var reasonByte = func() (t [256]byte) {
+	for i := range t {
+		c := byte(i)
+		switch {
+		case c == ' ' || c == '-' || c == '_' || c == '\t':
+			c = '_'
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		t[i] = c
 	}
-	return m
+	return t
 }()
+
+// reasonNamed is the reason b spells, found by the compiler's search over
+// constant strings: quicker than hashing b for a map, once for every row.
+// TestReasonNamed keeps it equal to Reasons.
+func reasonNamed(b []byte) (string, bool) {
+	switch string(b) {
+	case "BAD_TIMING":
+		return "BAD_TIMING", true
+	case "BOUNCED":
+		return "BOUNCED", true
+	case "COMPETITOR":
+		return "COMPETITOR", true
+	case "CONTACT_REFUSED":
+		return "CONTACT_REFUSED", true
+	case "INTERESTED":
+		return "INTERESTED", true
+	case "MEETING":
+		return "MEETING", true
+	case "OTHER":
+		return "OTHER", true
+	case "OUT_OF_OFFICE":
+		return "OUT_OF_OFFICE", true
+	case "UNKNOWN":
+		return "UNKNOWN", true
+	case "UNSUBSCRIBED":
+		return "UNSUBSCRIBED", true
+	case "WRONG_PERSON":
+		return "WRONG_PERSON", true
+	case "EXCLUDE_FROM_SEARCH":
+		return "EXCLUDE_FROM_SEARCH", true
+	case "EXCLUDE_FROM_CRM":
+		return "EXCLUDE_FROM_CRM", true
+	case "REFERRAL":
+		return "REFERRAL", true
+	case "LEFT_COMPANY":
+		return "LEFT_COMPANY", true
+	}
+	return "", false
+}
 
 // NormalizeReason maps what a person or a dashboard export writes
 // ("unsubscribed", "Exclude from CRM", "out-of-office") to the API's enum.
 // Case does not matter; runs of spaces, '-' and '_' count as one '_'.
 func NormalizeReason(s string) (string, error) {
-	var buf [64]byte
-	b := buf[:0]
-	sep := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '-' || c == '_' || c == '\t':
-			sep = len(b) > 0
+	var buf [32]byte // longer than any reason: a longer cell is none
+	n, sep := 0, false
+	for i := 0; i < len(s) && n < len(buf); i++ {
+		c := reasonByte[s[i]]
+		if c == '_' {
+			sep = n > 0
 			continue
-		case 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
 		}
 		if sep {
-			b = append(b, '_')
-			sep = false
+			buf[n], sep = '_', false
+			if n++; n == len(buf) {
+				break
+			}
 		}
-		if len(b) == cap(b) {
-			break
-		}
-		b = append(b, c)
+		buf[n] = c
+		n++
 	}
-	if r, ok := reasonSet[string(b)]; ok {
+	b := buf[:n]
+	if r, ok := reasonNamed(b); ok {
 		return r, nil
 	}
 	if strings.TrimSpace(s) == "" {
 		return "", errors.New("is empty")
 	}
 	return "", fmt.Errorf("is not one of %s", strings.Join(Reasons, ", "))
-}
-
-// NormalizeUntil reads an expiry. RFC 3339 with an offset is an instant and
-// kept as one (with its offset); a date alone, as Topo's dashboard takes
-// it, means the end of that day in UTC. Past instants are errors: such an
-// exclusion would exclude nobody. Empty means permanent and gives "".
-func NormalizeUntil(s string, now time.Time) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
-	}
-	var t time.Time
-	var err error
-	if len(s) == len("2006-01-02") {
-		t, err = time.Parse(time.DateOnly, s)
-		t = t.Add(24*time.Hour - time.Second)
-	} else {
-		t, err = time.Parse(time.RFC3339, strings.ToUpper(s))
-	}
-	if err != nil {
-		if _, e := time.Parse("2006-01-02T15:04:05", strings.ToUpper(s)); e == nil {
-			return "", errors.New("has no time zone: add Z for UTC or an offset such as +01:00")
-		}
-		return "", errors.New("is not a date: write YYYY-MM-DD (end of that day, UTC) or RFC 3339 with an offset, such as 2027-12-31T18:00:00+01:00")
-	}
-	if !t.After(now) {
-		return "", errors.New("is in the past: such an exclusion would exclude nobody")
-	}
-	if len(s) == len("2006-01-02") {
-		return t.Format(time.RFC3339), nil
-	}
-	return t.Format(time.RFC3339Nano), nil
 }

@@ -138,11 +138,17 @@ type Row struct {
 	Status Status
 	// Err says why the row is invalid or a duplicate.
 	Err string
+	// Note says what validation changed on a valid row that the report
+	// should show (quotes removed from around an email, its domain sent
+	// in ASCII); "" for most rows.
+	Note string
 	// MaybeSent says an earlier run's attempt may have reached Topo (the
 	// failures file's maybe_sent column): look it up before sending.
 	MaybeSent bool
 
-	hashes [2]uint64 // of its keys, for the duplicate set (Validator)
+	hashes        [2]uint64 // of its keys, for the duplicate set (Validator)
+	nhashes       uint8     // how many of hashes are set
+	unicodeDomain bool      // its email's domain was converted (Validator)
 }
 
 // Keys are what identify the row in Topo: its email and LinkedIn URL, or
@@ -227,10 +233,23 @@ const (
 // permanent).
 type Previous struct{ Reason, Until string }
 
-// Checked is the outcome of a row that validation alone decides.
+// Checked is the outcome of a row that validation alone decides; the
+// row's Note goes into the outcome's.
 func Checked(r Row) Outcome {
 	if r.Status == StatusDuplicate {
-		return Outcome{Row: r, Status: r.Status, Note: r.Err}
+		return Outcome{Row: r, Status: r.Status, Note: JoinNotes(r.Err, r.Note)}
 	}
-	return Outcome{Row: r, Status: r.Status, Err: r.Err}
+	return Outcome{Row: r, Status: r.Status, Err: r.Err, Note: r.Note}
+}
+
+// JoinNotes joins the notes that are not empty with "; ": for a run
+// that adds its own note to a row's.
+func JoinNotes(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
 }

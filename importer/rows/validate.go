@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/topo-io/topo-exclusions/importer/topo"
@@ -21,14 +22,25 @@ type Validator struct {
 	// Removal checks rows for remove: an id or a key identifies the
 	// exclusion; reason and until are not needed.
 	Removal bool
-	now     time.Time
-	seen    *keyset.Set
+	// DateOrder reads the until dates that could be day or month first
+	// (--date-order); unset, such a date is invalid.
+	DateOrder DateOrder
+	now       time.Time
+	seen      *keyset.Set
+	// converted counts valid rows whose email domain was sent in its
+	// ASCII form; atomic, as Normalize may run apart from Dedupe.
+	converted atomic.Int64
 }
 
 // NewValidator returns a validator that judges expiry dates against now.
 func NewValidator(defaultReason string, now time.Time) *Validator {
 	return &Validator{DefaultReason: defaultReason, Kind: topo.Contacts, now: now, seen: keyset.New()}
 }
+
+// ConvertedDomains is how many valid rows so far had an email domain
+// written in Unicode, sent in its ASCII form (EmailDomainForm): for the
+// run's summary.
+func (v *Validator) ConvertedDomains() int64 { return v.converted.Load() }
 
 // Close releases the duplicate set's memory.
 func (v *Validator) Close() { v.seen.Free() }
@@ -43,8 +55,8 @@ func (v *Validator) Check(num int, raw Fields) Row {
 
 // Normalize checks one row on its own. It reads only v's settings, so rows
 // can be normalised ahead of, and apart from, deduplication.
-func (v *Validator) Normalize(num int, raw Fields) Row {
-	r := Row{Num: num, Raw: raw}
+func (v *Validator) Normalize(num int, raw Fields) (r Row) {
+	r.Num, r.Raw = num, raw // into the result: a Row is too large to copy twice a row
 	if strings.TrimSpace(raw.Reason) == "" && !v.Removal {
 		r.Raw.Reason = v.DefaultReason
 	}
@@ -56,10 +68,13 @@ func (v *Validator) Normalize(num int, raw Fields) Row {
 	}
 	r.Norm.Message = strings.TrimSpace(raw.Message)
 	if len(p) > 0 {
-		r.Status, r.Err = StatusInvalid, strings.Join(p, "; ")
+		r.Status, r.Err, r.Note, r.unicodeDomain = StatusInvalid, strings.Join(p, "; "), "", false
 		return r
 	}
 	r.Status = StatusValid
+	if r.unicodeDomain {
+		v.converted.Add(1)
+	}
 	v.hashKeys(&r)
 	return r
 }
@@ -78,7 +93,7 @@ func (v *Validator) creation(r *Row, p *problems) {
 	} else if r.Norm.Reason, err = NormalizeReason(r.Raw.Reason); err != nil {
 		p.add("reason", r.Raw.Reason, err.Error())
 	}
-	if r.Norm.Until, err = NormalizeUntil(r.Raw.Until, v.now); err != nil {
+	if r.Norm.Until, err = NormalizeUntilOrder(r.Raw.Until, v.now, v.DateOrder); err != nil {
 		p.add("until", r.Raw.Until, err.Error())
 	}
 }
@@ -116,9 +131,11 @@ func (v *Validator) contactKeys(r *Row, p *problems, need bool) {
 		p.add("email", "", "and linkedin_url are both empty: a row needs at least one")
 	}
 	if email != "" {
-		if r.Norm.Email, err = NormalizeEmail(email); err != nil {
+		e, err := ParseEmail(email)
+		if err != nil {
 			p.add("email", raw.Email, err.Error())
 		}
+		r.Norm.Email, r.Note, r.unicodeDomain = e.Address, e.Note(), e.UnicodeDomain != ""
 	}
 	if linkedin != "" {
 		if r.Norm.LinkedInURL, err = NormalizeLinkedIn(linkedin); err != nil {
@@ -145,39 +162,77 @@ func (v *Validator) Dedupe(r *Row) {
 	if r.Status != StatusValid {
 		return
 	}
-	keys := v.dedupeKeys(r)
 	row := uint32(min(r.Num, 1<<32-1))
-	if len(keys) == 1 { // most rows: one probe looks and remembers
+	if r.nhashes == 1 { // most rows: one probe looks and remembers
 		if first, ok := v.seen.Put(r.hashes[0], row); ok {
-			r.Status, r.Err = StatusDuplicate, fmt.Sprintf("duplicate of row %d (same %s)", first, keys[0].Name)
+			v.duplicate(r, first, 0)
 		}
 		return
 	}
-	for i, k := range keys {
+	for i := range r.nhashes {
 		if first, ok := v.seen.Lookup(r.hashes[i]); ok {
-			r.Status, r.Err = StatusDuplicate, fmt.Sprintf("duplicate of row %d (same %s)", first, k.Name)
+			v.duplicate(r, first, i)
 			return
 		}
 	}
-	for i := range keys {
+	for i := range r.nhashes {
 		v.seen.Add(r.hashes[i], row)
 	}
 }
 
-// dedupeKeys are the keys a row is deduplicated on; their hashes are
-// in r.hashes, computed by Normalize (on the reading side of the pipeline).
-func (v *Validator) dedupeKeys(r *Row) []topo.Key {
-	if v.Removal && r.Norm.ID != "" {
-		return []topo.Key{{Name: "id", Value: r.Norm.ID}}
+// DedupeAll is Dedupe on every row of batch, in order. It first asks the
+// duplicate set for where all their keys live, so that the memory is
+// fetched for many rows at once rather than waited for row by row: the
+// set is far larger than the processor's caches.
+func (v *Validator) DedupeAll(batch []Row) {
+	for i := range batch {
+		if r := &batch[i]; r.Status == StatusValid {
+			for _, h := range r.hashes[:r.nhashes] {
+				v.seen.Prefetch(h)
+			}
+		}
 	}
-	return r.Keys()
+	for i := range batch {
+		v.Dedupe(&batch[i])
+	}
 }
 
-// hashKeys fills r.hashes for Dedupe. Values of different names never
-// collide (an email has an @, a URL a /, a domain neither, an id no dot),
-// so one set holds them all.
-func (v *Validator) hashKeys(r *Row) {
-	for i, k := range v.dedupeKeys(r) {
-		r.hashes[i] = v.seen.Hash(k.Value)
+func (v *Validator) duplicate(r *Row, first int, key uint8) {
+	keys, _ := v.dedupeKeys(r)
+	r.Status, r.Err = StatusDuplicate, fmt.Sprintf("duplicate of row %d (same %s)", first, keys[key].Name)
+}
+
+// dedupeKeys are the keys a row is deduplicated on (n of them); their
+// hashes are in r.hashes, computed by Normalize (on the reading side of
+// the pipeline). It allocates nothing: it runs for every row.
+func (v *Validator) dedupeKeys(r *Row) (keys [2]topo.Key, n uint8) {
+	if v.Removal && r.Norm.ID != "" {
+		keys[0] = topo.Key{Name: "id", Value: r.Norm.ID}
+		return keys, 1
 	}
+	for _, k := range [...]topo.Key{{Name: "email", Value: r.Norm.Email}, {Name: "linkedin_url", Value: r.Norm.LinkedInURL}, {Name: "domain", Value: r.Norm.Domain}} {
+		if k.Value != "" && n < 2 {
+			keys[n] = k
+			n++
+		}
+	}
+	return keys, n
+}
+
+// hashKeys fills r.hashes for Dedupe, with the keys dedupeKeys names, in
+// its order. Values of different names never collide (an email has an @,
+// a URL a /, a domain neither, an id no dot), so one set holds them all.
+func (v *Validator) hashKeys(r *Row) {
+	if v.Removal && r.Norm.ID != "" {
+		r.hashes[0], r.nhashes = v.seen.Hash(r.Norm.ID), 1
+		return
+	}
+	n := uint8(0)
+	for _, k := range [...]string{r.Norm.Email, r.Norm.LinkedInURL, r.Norm.Domain} {
+		if k != "" && n < 2 {
+			r.hashes[n] = v.seen.Hash(k)
+			n++
+		}
+	}
+	r.nhashes = n
 }

@@ -24,6 +24,7 @@ type Set struct {
 	seed   maphash.Seed
 	shards [keyShards]keyShard
 	n      int
+	sink   uint32 // what Prefetch reads goes here, so that it is read
 }
 
 const (
@@ -31,6 +32,13 @@ const (
 	keyShardMin = 64
 	keyMaxLoad  = 0.93
 	keyGrowth   = 1.25
+	// keyDoubleBelow is the table size under which a shard doubles
+	// instead: small tables are cheap to overshoot (all 256 at this size
+	// hold 12 MiB), and each growth costs a mapping and an unmapping
+	// (which interrupts every thread of the process), a fixed cost that
+	// dominated while tables were small: at a million rows, doubling
+	// took 12% off validate's CPU time and nothing off its peak.
+	keyDoubleBelow = 4096
 	// keySlack is the room after a table's last home slot, so that runs
 	// never wrap round to its start; a run that would outgrow it grows
 	// the table instead.
@@ -75,6 +83,17 @@ func (s *Set) Lookup(h uint64) (row int, ok bool) {
 		return int(sh.slots[3*i+2]), true
 	}
 	return 0, false
+}
+
+// Prefetch reads where the key with hash h would be, so that a Lookup,
+// Put or Add of it soon after finds that memory in the cache. Called for
+// the keys of many rows before any of them is looked up, it lets the
+// processor fetch them all at once instead of waiting for each in turn.
+func (s *Set) Prefetch(h uint64) {
+	sh := &s.shards[h>>56]
+	if sh.size > 0 {
+		s.sink += sh.slots[3*sh.home(h)]
+	}
 }
 
 // Put records that the key with hash h appeared on row, unless it was
@@ -199,10 +218,14 @@ func (sh *keyShard) insertAt(i int, h uint64, row uint32) bool {
 	return true
 }
 
-// grow moves the shard to a table a quarter larger. A new shard starts at
-// a size set by its index, spread over one growth step.
+// grow moves the shard to a table a quarter larger (twice as large while
+// it is small). A new shard starts at a size set by its index, spread
+// over one growth step.
 func (sh *keyShard) grow(index uint64) {
 	size := int(float64(sh.size) * keyGrowth)
+	if sh.size < keyDoubleBelow {
+		size = 2 * sh.size
+	}
 	if sh.size == 0 {
 		size = int(keyShardMin * math.Pow(keyGrowth, float64(index)/keyShards))
 	}

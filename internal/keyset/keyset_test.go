@@ -108,3 +108,32 @@ func TestDelete(t *testing.T) {
 		t.Errorf("a deleted key added again: %d, %v", row, ok)
 	}
 }
+
+// TestKeySetAcrossGrowthSteps fills the shards past the size where they
+// stop doubling and grow by a quarter, prefetching as validate does.
+func TestKeySetAcrossGrowthSteps(t *testing.T) {
+	t.Parallel()
+	s := New()
+	defer s.Free()
+	const n = 1_200_000 // 256 shards of about 4,700: past keyDoubleBelow
+	rng := rand.New(rand.NewPCG(3, 4))
+	hashes := make([]uint64, n)
+	for i := range hashes {
+		hashes[i] = rng.Uint64() | 1
+		s.Prefetch(hashes[i])
+		if _, existed := s.Put(hashes[i], uint32(i)); existed {
+			t.Fatalf("hash %d was there before it was put", i)
+		}
+	}
+	if s.Len() != n {
+		t.Fatalf("Len = %d, want %d", s.Len(), n)
+	}
+	for i, h := range hashes {
+		if row, ok := s.Lookup(h); !ok || row != i {
+			t.Fatalf("hash %d: row %d, %v; want %d", i, row, ok, i)
+		}
+	}
+	if _, ok := s.Lookup(2); ok {
+		t.Error("found a hash never put")
+	}
+}

@@ -58,14 +58,13 @@ func CheckAll(ctx context.Context, r *Reader, rec Recorder) error {
 	})
 	g.Go(func() error {
 		for batch := range full {
+			r.validate.DedupeAll(batch)
 			for i := range batch {
-				r.validate.Dedupe(&batch[i])
 				if err := rec.Record(rows.Checked(batch[i])); err != nil {
 					return err
 				}
 			}
-			clear(batch) // drop the strings before the batch is reused
-			select {
+			select { // the next fill overwrites every row: no need to clear it
 			case free <- batch:
 			default:
 			}
