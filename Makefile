@@ -35,8 +35,8 @@ BENCH_OUT ?= bench-results
 run_bench = $(GO) test -run '^$$' $(2) > $(BENCH_OUT)/$(1).txt 2>&1; s=$$?; cat $(BENCH_OUT)/$(1).txt; exit $$s
 bench:
 	@mkdir -p $(BENCH_OUT)
-	$(call run_bench,micro,-bench . -benchmem ./importer/input ./report)
-	$(call run_bench,keyset,-bench KeySet10M -benchtime 1x ./importer)
+	$(call run_bench,micro,-bench . -benchmem ./importer/internal/input ./importer/rows ./report)
+	$(call run_bench,keyset,-bench KeySet10M -benchtime 1x ./internal/keyset)
 	$(call run_bench,binary,-bench 'ValidateMillion|ValidateTenMillion|WorkbookReaders' -benchtime 1x -timeout 30m ./cmd/topo-exclusions)
 	( $(call run_bench,pacing,-bench ImportPacing -benchtime 1x -timeout 30m ./cmd/topo-exclusions) ) & \
 	  ( $(call run_bench,snapshot,-bench Snapshot -benchtime 1x -timeout 30m ./cmd/topo-exclusions) ); \
@@ -45,9 +45,11 @@ bench:
 
 # A short run of every fuzz target (go test takes one target per call).
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzScanner$$' -fuzztime $(FUZZTIME) ./importer/input
-	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./importer/input
-	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./importer
+	$(GO) test -run '^$$' -fuzz '^FuzzScanner$$' -fuzztime $(FUZZTIME) ./importer/internal/input
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./importer/internal/input
+	$(GO) test -run '^$$' -fuzz '^FuzzSheet$$' -fuzztime $(FUZZTIME) ./importer/internal/input
+	$(GO) test -run '^$$' -fuzz '^FuzzTextGuard$$' -fuzztime $(FUZZTIME) ./importer/internal/input
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./importer/rows
 
 # The main job on the bundled samples.
 demo: build

@@ -94,6 +94,9 @@ type ReadOptions struct {
 	DefaultReason string
 	// Map names a field's column: {"email": "Work E-mail"}.
 	Map map[string]string
+	// DateOrder reads dates that could be either way round (03/04/2027):
+	// "dmy", "mdy", or "" to call such a date invalid.
+	DateOrder string
 }
 
 // TopoOptions are how to talk to Topo.

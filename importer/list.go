@@ -244,4 +244,3 @@ type recorder struct {
 func (r *recorder) Record(o rows.Outcome) error {
 	return r.out.do(func() error { return r.set.Record(o) })
 }
-

@@ -103,6 +103,9 @@ func (r ReadOptions) parse() (input.Options, error) {
 	if opt.Delimiter, err = ParseDelimiter(r.Delimiter); err != nil {
 		return opt, err
 	}
+	if opt.DateOrder, err = rows.ParseDateOrder(r.DateOrder); err != nil {
+		return opt, Usagef("--date-order: %v", err)
+	}
 	for field, header := range r.Map {
 		if strings.TrimSpace(header) == "" {
 			return opt, Usagef("--map %s=: want field=Header Name", field)
@@ -169,6 +172,9 @@ func (o *Options) settings() map[string]string {
 	if o.Read.DefaultReason != "" {
 		m["default_reason"] = o.Read.DefaultReason
 	}
+	if o.Read.DateOrder != "" {
+		m["date_order"] = o.Read.DateOrder
+	}
 	return m
 }
 
@@ -185,10 +191,16 @@ func fingerprintSettings(d decisions, removal bool, info input.Info) string {
 		maps = append(maps, fmt.Sprintf("%s=%s", f, h))
 	}
 	slices.Sort(maps)
-	return strings.Join([]string{
+	parts := []string{
 		string(info.Encoding), fmt.Sprint(info.Delimiter), info.Sheet, info.Kind.String(), d.read.DefaultReason,
 		strings.Join(maps, "\x00"), d.existing.String(), fmt.Sprint(removal),
-	}, "\x1f")
+	}
+	// Appended only when given, so that a journal written before the
+	// option existed still matches a run without it.
+	if d.read.DateOrder != rows.DateOrderUnset {
+		parts = append(parts, "date_order="+d.read.DateOrder.String())
+	}
+	return strings.Join(parts, "\x1f")
 }
 
 func displayInput(path string) string {

@@ -110,6 +110,10 @@ func (s *session) run(ctx context.Context, r runner) error {
 	err = r.body(ctx, s.env.Hard, s)
 	if s.list != nil && s.list.reader != nil {
 		s.list.sayWarnings(s)
+		if n := s.list.reader.ConvertedDomains(); n > 0 {
+			s.sum.ConvertedDomains, s.sum.DomainForm = int(n), rows.EmailDomainForm
+			s.log.Info(fmt.Sprintf("%s had an email domain written in Unicode: sent in %s", report.Plural(int(n), "row"), rows.EmailDomainForm))
+		}
 		if n := s.list.reader.FallbackBytes(); n > 0 {
 			s.warn(fmt.Sprintf("%s of the UTF-8 input were not UTF-8 and were read as Windows-1252 (a row pasted from another tool?): check those rows, or pass --encoding", report.Plural(int(n), "byte")))
 		}

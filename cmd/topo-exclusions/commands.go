@@ -15,7 +15,7 @@ import (
 type flags struct {
 	// Input
 	encodingText, delimiterText, reasonText, sheet string
-	kind                                           *enumValue
+	kind, dateOrder                                *enumValue
 	maps                                           []string
 	// Topo
 	baseURL, tokenFile string
@@ -39,6 +39,7 @@ type flags struct {
 func newFlags(e *env) *flags {
 	return &flags{
 		kind:          newEnum("auto", "auto", "contacts", "accounts"),
+		dateOrder:     newEnum("", "dmy", "mdy"),
 		existing:      newEnum("extend", importer.ExistingPolicies...),
 		snapshot:      newEnum("auto", importer.SnapshotPolicies...),
 		logFormatV:    newEnum("text", "text", "json"),
@@ -71,7 +72,8 @@ func (f *flags) addInput(c *cobra.Command) {
 	fs.StringVar(&f.reasonText, "default-reason", "", "reason for rows with none, and for files without a reason column, e.g. unsubscribed")
 	enumFlag(c, f.kind, "kind", "contacts (email, linkedin_url) or accounts (domain); auto decides from the header")
 	fs.StringVar(&f.sheet, "sheet", "", "worksheet of an .xlsx/.xlsm workbook to read (default: the first)")
-	group(fs, "Input", "encoding", "delimiter", "map", "default-reason", "kind", "sheet")
+	enumFlag(c, f.dateOrder, "date-order", "read until dates that could be either way round (03/04/2027) day first (dmy) or month first (mdy); without it such a date is invalid")
+	group(fs, "Input", "encoding", "delimiter", "map", "default-reason", "kind", "sheet", "date-order")
 }
 
 // addOutputs adds the flags of every command's outputs; rowFiles adds the
@@ -131,7 +133,7 @@ func (f *flags) options(cmd importer.Command, path string) (importer.Options, er
 	opt := importer.Options{
 		Command: cmd, Input: path, DefaultOutputs: true,
 		Read: importer.ReadOptions{
-			Encoding: f.encodingText, Delimiter: f.delimiterText, Kind: f.kind.value, Sheet: f.sheet, DefaultReason: f.reasonText,
+			Encoding: f.encodingText, Delimiter: f.delimiterText, Kind: f.kind.value, Sheet: f.sheet, DefaultReason: f.reasonText, DateOrder: f.dateOrder.value,
 		},
 		Report: f.report, Failures: f.failures, Summary: f.summary, Metrics: f.metrics, HTML: f.html,
 		Journal: f.journal, State: f.state, Force: f.force, Quiet: f.quiet,

@@ -12,16 +12,16 @@ type Op int
 
 // The requests a run makes.
 const (
-	OpCreate Op = iota // POST: not idempotent, looked up before it is sent again
-	OpUpdate           // PATCH with every field: sending it twice is harmless
-	OpDelete           // DELETE
-	OpGet              // GET one record by id
-	OpLookup           // GET the list filtered by one key
-	OpPage             // GET one page of the whole list (export, snapshot)
-	OpCheck            // the key check before a run
-	OpContacts         // GET contacts: who a row's person is in Topo
-	OpSequences        // GET sequences: who is still being contacted
-	OpStop             // POST a sequence's stop: not idempotent, looked up before it is sent again
+	OpCreate    Op = iota // POST: not idempotent, looked up before it is sent again
+	OpUpdate              // PATCH with every field: sending it twice is harmless
+	OpDelete              // DELETE
+	OpGet                 // GET one record by id
+	OpLookup              // GET the list filtered by one key
+	OpPage                // GET one page of the whole list (export, snapshot)
+	OpCheck               // the key check before a run
+	OpContacts            // GET contacts: who a row's person is in Topo
+	OpSequences           // GET sequences: who is still being contacted
+	OpStop                // POST a sequence's stop: not idempotent, looked up before it is sent again
 	numOps
 )
 

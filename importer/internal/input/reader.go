@@ -31,6 +31,8 @@ type Options struct {
 	Kind topo.Kind
 	// Removal reads rows for remove: an id or a key per row, no reason.
 	Removal bool
+	// DateOrder reads the dates that could be either way round.
+	DateOrder rows.DateOrder
 }
 
 // Info describes how the input was read.
@@ -122,6 +124,7 @@ func validatorFor(opt Options) (*rows.Validator, error) {
 	}
 	v := rows.NewValidator(defReason, now)
 	v.Removal = opt.Removal
+	v.DateOrder = opt.DateOrder
 	return v, nil
 }
 
@@ -184,6 +187,10 @@ func (r *Reader) Close() error {
 	}
 	return nil
 }
+
+// ConvertedDomains counts the valid rows so far whose email domain was
+// written in Unicode and is sent in ASCII (rows.EmailDomainForm).
+func (r *Reader) ConvertedDomains() int64 { return r.validate.ConvertedDomains() }
 
 // FallbackBytes counts bytes of a UTF-8 input that were not UTF-8 and were
 // read as Windows-1252.

@@ -106,8 +106,10 @@ func (r *Remote) contacts(ctx context.Context, ids map[string][]string, each fun
 	requests := 0
 	var first *topo.Page[topo.Contact]
 	res := r.Retrier.Do(ctx, ctx, api.Call{
-		Op:   api.OpContacts,
-		Send: func(ctx context.Context) api.Answer { return r.API.Contacts(ctx, api.ContactQuery{Page: 1, Size: pageSize}) },
+		Op: api.OpContacts,
+		Send: func(ctx context.Context) api.Answer {
+			return r.API.Contacts(ctx, api.ContactQuery{Page: 1, Size: pageSize})
+		},
 		Accept: func(a api.Answer) bool {
 			var ok bool
 			first, ok = api.Decode[topo.Page[topo.Contact]](a, "items")

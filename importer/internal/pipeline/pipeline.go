@@ -340,6 +340,11 @@ func (p *Pass) collect(stop *stopper, slots <-chan struct{}, results <-chan seqO
 				break
 			}
 			delete(pending, next)
+			if out.Row.Status == rows.StatusValid {
+				// How the row was read (an email unwrapped from quotes)
+				// stays with what Topo answered.
+				out.Note = rows.JoinNotes(out.Note, out.Row.Note)
+			}
 			if recErr == nil {
 				if recErr = p.Recorder.Record(out); recErr != nil {
 					stop.set(recErr)
