@@ -38,14 +38,14 @@ type Summary struct {
 	Delimiter string `json:"delimiter,omitempty"`
 	Sheet     string `json:"sheet,omitempty"`
 	// Kind is contacts or accounts.
-	Kind   string              `json:"kind,omitempty"`
-	Rows   int                 `json:"rows"`
+	Kind string `json:"kind,omitempty"`
+	Rows int    `json:"rows"`
 	// ConvertedDomains counts the rows whose email domain was written in
 	// Unicode (münchen.de) and is sent, and compared, in ASCII; DomainForm
 	// says which form that is.
-	ConvertedDomains int    `json:"converted_domains,omitempty"`
-	DomainForm       string `json:"domain_form,omitempty"`
-	Counts map[rows.Status]int `json:"counts"`
+	ConvertedDomains int                 `json:"converted_domains,omitempty"`
+	DomainForm       string              `json:"domain_form,omitempty"`
+	Counts           map[rows.Status]int `json:"counts"`
 	// FailureRows is how many rows the failures file holds.
 	FailureRows int `json:"failure_rows"`
 	// Report and Failures are where those went; Paths lists every output.

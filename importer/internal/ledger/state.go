@@ -118,20 +118,27 @@ func (s *State) adopt(size int64) error {
 	defer os.Remove(tmp.Name())
 	old := s.f
 	s.f = tmp
-	if err := s.writeHeader(); err != nil {
+	// fail leaves the old file in use, untouched.
+	fail := func(err error) error {
 		tmp.Close()
-		return err
+		s.f = old
+		return fmt.Errorf("upgrading the state %s: %w", s.path, err)
 	}
-	if _, err := old.Seek(int64(len(stateMagicV1)), io.SeekStart); err == nil {
-		_, err = io.CopyN(tmp, old, size-int64(len(stateMagicV1)))
+	if err := s.writeHeader(); err != nil {
+		return fail(err)
+	}
+	// A copy cut short would leave a state that forgot what it held.
+	if _, err := old.Seek(int64(len(stateMagicV1)), io.SeekStart); err != nil {
+		return fail(err)
+	}
+	if _, err := io.CopyN(tmp, old, size-int64(len(stateMagicV1))); err != nil {
+		return fail(err)
 	}
 	if err := s.d.Sync(tmp); err != nil {
-		tmp.Close()
-		return err
+		return fail(err)
 	}
 	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		tmp.Close()
-		return err
+		return fail(err)
 	}
 	old.Close()
 	_, err = tmp.Seek(0, io.SeekEnd)

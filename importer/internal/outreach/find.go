@@ -221,7 +221,7 @@ func parentDomains(d string) []string {
 
 // ErrFilterIgnored says Topo answered a contact's sequences with other
 // contacts' (it ignores contact_id): rows are then matched by an Index.
-var ErrFilterIgnored = errors.New("Topo answered the sequences of a contact with other contacts' (it ignores contact_id)")
+var ErrFilterIgnored = errors.New("topo answered the sequences of a contact with other contacts' (it ignores contact_id)")
 
 // ForRow finds one row's running sequences with a request or two: the
 // contacts holding its email and its LinkedIn URL (each checked: Topo's
