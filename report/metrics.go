@@ -46,6 +46,17 @@ func WriteMetrics(w io.Writer, s *Summary) error {
 	}
 	gauge("last_run_rows", "Rows of the last run, by status.", byStatus...)
 	gauge("last_run_rows_need_action", "Rows of the last run that need action (the failures file).", sample{v: float64(s.FailureRows)})
+	if o := s.Outreach; o != nil {
+		// An alert on the first is what a compliance rule needs: people
+		// Topo excludes who are still being contacted, or may be.
+		var people []sample
+		for _, st := range []string{rows.OutreachNone, rows.OutreachRunning, rows.OutreachStopped, rows.OutreachUnknown} {
+			people = append(people, sample{label: `outreach="` + st + `"`, v: float64(o.People[st])})
+		}
+		gauge("last_run_people_outreach", "People of the last run's list by what was found of their running sequences (running and unknown need action).", people...)
+		gauge("last_run_sequences_stopped", "Running sequences the last run stopped (--sequences stop).", sample{v: float64(o.Stopped)})
+	}
+	gauge("last_run_lifted_optouts", "Opt-outs the last run lifted (--lift-optouts).", sample{v: float64(s.LiftedRows)})
 	if s.Send != nil {
 		var reqs []sample
 		ops := make([]string, 0, len(s.Send.ByOp))
