@@ -21,7 +21,7 @@ import (
 // finished; outsider@example.com, not on the list, in a running one.
 type outreachWorld struct {
 	srv      *topotest.Server
-	list     string // the list's path
+	list     string            // the list's path
 	running  map[string]string // sequence id → email, of listed people
 	outsider string            // the outsider's sequence
 }
