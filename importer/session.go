@@ -68,6 +68,14 @@ func newSession(opt Options, env Env) *session {
 func (s *session) watch(ctx context.Context, r runner) error {
 	done := make(chan error, 1)
 	go func() { done <- s.run(ctx, r) }()
+	// Each further interrupt is acknowledged: an operator pressing Ctrl-C
+	// again must see that it was heard and what it does.
+	defer context.AfterFunc(s.env.Hard, func() {
+		s.log.Warn("interrupted again: stopping the requests in flight now (their rows are looked up first next run); the report and failures file are still written; interrupt a third time to leave them partial")
+	})()
+	defer context.AfterFunc(s.env.Cut, func() {
+		s.log.Warn("interrupted a third time: the outputs are left partial, under names that say so; run the same command again to resume")
+	})()
 	watch, stopWatch := context.WithCancel(s.env.Cut)
 	defer stopWatch()
 	defer context.AfterFunc(s.env.Hard, func() {
@@ -305,11 +313,16 @@ func (s *session) warn(msg string) {
 }
 
 func (s *session) interruptedMessage() string {
-	n := s.sum.Counts[rows.StatusNotAttempted] + s.sum.Counts[rows.StatusUnknown]
 	if s.partial != nil {
 		return "interrupted three times: the outputs were cut short"
 	}
-	return fmt.Sprintf("interrupted: %s not sent", report.Plural(n, "row"))
+	// The same counts as the report's: a row in flight when the requests
+	// were stopped may have reached Topo, so it is not "not sent".
+	msg := fmt.Sprintf("interrupted: %s not sent", report.Plural(s.sum.Counts[rows.StatusNotAttempted], "row"))
+	if n := s.sum.Counts[rows.StatusUnknown]; n > 0 {
+		msg += fmt.Sprintf(", %s perhaps sent (unknown: looked up first next run)", report.Plural(n, "row"))
+	}
+	return msg
 }
 
 // resumeHint says how to go on after a run that did not finish.

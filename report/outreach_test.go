@@ -61,3 +61,24 @@ func TestOutreachMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestBadgeFollowsTheExitCode: a run that completed with rows needing
+// action (exit 1) is not shown as a green "completed".
+func TestBadgeFollowsTheExitCode(t *testing.T) {
+	for _, tc := range []struct {
+		status string
+		code   int
+		want   string
+	}{{"completed", 0, `class="badge completed"`}, {"completed", 1, `class="badge action" id="status" data-run-status="completed">needs action<`},
+		{"interrupted", 130, `class="badge interrupted"`}} {
+		s := outreachSummary(0, 0)
+		s.Status, s.ExitCode = tc.status, tc.code
+		var b bytes.Buffer
+		if err := WritePage(&b, Page{Summary: s}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("%s, exit %d: page lacks %q", tc.status, tc.code, tc.want)
+		}
+	}
+}

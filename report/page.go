@@ -44,19 +44,32 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 // 429s over time, latency percentiles, the errors grouped by kind with
 // their rows, the outputs and the settings. The key is never in it.
 func WritePage(w io.Writer, p Page) error {
+	badge, class := badgeOf(p.Summary)
 	return pageTmpl.Execute(w, pageView{
-		Page:     p,
-		Statuses: statusRows(p.Summary),
-		Chart:    timelineChart(p.Timeline),
-		Settings: settingRows(p.Summary.Settings),
+		Page:       p,
+		Badge:      badge,
+		BadgeClass: class,
+		Statuses:   statusRows(p.Summary),
+		Chart:      timelineChart(p.Timeline),
+		Settings:   settingRows(p.Summary.Settings),
 	})
 }
 
 type pageView struct {
 	Page
-	Statuses []statusRow
-	Chart    template.HTML
-	Settings [][2]string
+	Badge, BadgeClass string
+	Statuses          []statusRow
+	Chart             template.HTML
+	Settings          [][2]string
+}
+
+// badgeOf is the run's badge, from its exit code as a scheduler sees it:
+// a run that completed with rows needing action is not green.
+func badgeOf(s *Summary) (text, class string) {
+	if s.ExitCode == 1 && s.Status == "completed" { // 1: rows need action
+		return "needs action", "action"
+	}
+	return s.Status, s.Status
 }
 
 type statusRow struct {

@@ -166,6 +166,10 @@ func (tk *Ticker) line() {
 	if elapsed > 0 {
 		rate = float64(tk.t.done) / elapsed
 	}
-	attrs := append([]any{"rows", tk.t.done, "total", tk.total}, tk.t.attrs()...)
+	var total any = tk.total
+	if tk.total < 0 {
+		total = "unknown" // not "-1": a reader would take it for a count
+	}
+	attrs := append([]any{"rows", tk.t.done, "total", total}, tk.t.attrs()...)
 	tk.log.Info("progress", append(append(attrs, "rows_per_second", float64(int(rate*10))/10), "doing", tk.what)...)
 }

@@ -29,6 +29,18 @@ func TestTickerLogsPlainLines(t *testing.T) {
 	}
 }
 
+// TestTickerUnknownTotal: a workbook's or a pipe's row count is not
+// known before the end: said so, not as -1.
+func TestTickerUnknownTotal(t *testing.T) {
+	var buf bytes.Buffer
+	tk := NewTicker(slog.New(slog.NewTextHandler(&buf, nil)), -1, "importing", time.Hour, time.Now)
+	tk.Add(rows.Outcome{Status: rows.StatusCreated})
+	tk.Finish()
+	if out := buf.String(); !strings.Contains(out, "total=unknown") || strings.Contains(out, "-1") {
+		t.Errorf("progress line: %s", out)
+	}
+}
+
 func TestBarDrawsOnItsWriter(t *testing.T) {
 	var buf bytes.Buffer
 	b := NewBar(&buf, 2, "importing")

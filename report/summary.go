@@ -242,11 +242,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 			group(int(s.Send.Requests)), s.Send.RequestsPerSecond, Plural(int(s.Send.Retries), "retry"),
 			group(int(s.Send.Throttled)), Plural(s.Send.RowsWithoutRequest, "row"))
 		if l := s.Send.RateLimit; l > 0 {
-			how := "its limit"
+			how := "Topo's limit found:"
 			if !s.Send.RateLimitExact {
-				how = "allowed at least"
+				how = "Topo allowed at least"
 			}
-			fmt.Fprintf(&b, "pace:     Topo %s %.1f/s; ended at %.1f/s with %s in flight\n", how, l, s.Send.FinalRate, Plural(s.Send.Concurrency, "request"))
+			fmt.Fprintf(&b, "pace:     %s %.1f/s; ended at %.1f/s, at most %s in flight\n", how, l, s.Send.FinalRate, Plural(s.Send.Concurrency, "request"))
 		}
 	}
 	if o := s.Outreach; o != nil {

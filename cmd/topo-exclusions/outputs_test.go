@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -115,6 +116,18 @@ func TestSecondStopStillCompletesTheOutputs(t *testing.T) {
 	if !strings.Contains(res.stderr, "not sent") || strings.Contains(res.stderr, "context canceled") {
 		t.Errorf("stderr should say how many rows were not sent, and no Go error:\n%s", res.stderr)
 	}
+	// What it says is the report's count, and rows cut off in flight are
+	// not among the "not sent": they may have reached Topo.
+	said := fmt.Sprintf("interrupted: %s rows not sent", grouped(sum.Counts["not_attempted"]))
+	if n := sum.Counts["unknown"]; n > 0 {
+		said += fmt.Sprintf(", %s perhaps sent", map[bool]string{true: "1 row", false: grouped(n) + " rows"}[n == 1])
+	}
+	if !strings.Contains(sum.Error, said) || !strings.Contains(res.stderr, said) {
+		t.Errorf("the messages should say %q (the report's counts %v):\n%s", said, sum.Counts, sum.Error)
+	}
+	if !strings.Contains(res.stderr, "interrupted again: stopping the requests in flight now") {
+		t.Errorf("the second interrupt was not acknowledged:\n%s", res.stderr)
+	}
 }
 
 // TestThirdStopLeavesVisiblyPartialOutputs: a validate reading a pipe that
@@ -137,6 +150,9 @@ func TestThirdStopLeavesVisiblyPartialOutputs(t *testing.T) {
 	res := r.wait(t)
 	if res.code != 130 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "interrupted a third time: the outputs are left partial") {
+		t.Errorf("the third interrupt was not acknowledged:\n%s", res.stderr)
 	}
 	for _, final := range []string{"stdin.validation.csv", "stdin.validation.failures.csv"} {
 		if _, err := os.Stat(filepath.Join(dir, final)); err == nil {
