@@ -36,7 +36,7 @@ func TestTickerUnknownTotal(t *testing.T) {
 	tk := NewTicker(slog.New(slog.NewTextHandler(&buf, nil)), -1, "importing", time.Hour, time.Now)
 	tk.Add(rows.Outcome{Status: rows.StatusCreated})
 	tk.Finish()
-	if out := buf.String(); !strings.Contains(out, "total=unknown") || strings.Contains(out, "-1") {
+	if out := buf.String(); !strings.Contains(out, "total=unknown") || strings.Contains(out, "total=-1") {
 		t.Errorf("progress line: %s", out)
 	}
 }
