@@ -124,6 +124,10 @@ type TopoOptions struct {
 	Timeout, Grace time.Duration
 	// MaxFailures aborts the run after that many rows failed (0: never).
 	MaxFailures int
+	// GiveUpAfter aborts the run when Topo has accepted no write for that
+	// long (only 429s, 5xx or no answer): the rest is not_attempted, and
+	// the run resumable. 0 never gives up.
+	GiveUpAfter time.Duration
 	// Existing is what an import does with a person Topo holds for less
 	// long than the row asks: extend (""), keep or replace.
 	Existing string

@@ -168,6 +168,12 @@ func (o *Options) settings() map[string]string {
 		m["base_url"], m["rate"], m["concurrency"] = api.RedactURL(o.baseURL()), rate, conc
 		m["retries"], m["lookup_retries"], m["timeout"] = fmt.Sprint(t.Retries), fmt.Sprint(t.LookupRetries), t.Timeout.String()
 		m["existing"], m["snapshot"] = orDefault(t.Existing, ExistingPolicies[0]), orDefault(t.Snapshot, SnapshotPolicies[0])
+		if o.Command.writes() {
+			m["give_up_after"] = "never"
+			if t.GiveUpAfter > 0 {
+				m["give_up_after"] = t.GiveUpAfter.String()
+			}
+		}
 	}
 	if o.Read.DefaultReason != "" {
 		m["default_reason"] = o.Read.DefaultReason

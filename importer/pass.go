@@ -56,6 +56,8 @@ func (s *session) pass(ctx, hard context.Context, action pipeline.Action, what s
 		defer stop()
 		go l.sizePool(sizing, s)
 	}
+	ctx, stopGiveUp := s.giveUp(ctx)
+	defer stopGiveUp()
 	err := s.withProgress(ctx, s.list.total, what, func(progress report.Progress) error {
 		p.Settled = progress.Add
 		return p.Run(ctx, hard)
@@ -72,6 +74,9 @@ func (s *session) pass(ctx, hard context.Context, action pipeline.Action, what s
 func (s *session) withProgress(ctx context.Context, total int, what string, f func(report.Progress) error) error {
 	progress := s.newProgress(total, what)
 	stopNotice := context.AfterFunc(ctx, func() {
+		if errors.As(context.Cause(ctx), new(*GiveUpError)) {
+			return // said where it was decided
+		}
 		s.log.Warn(fmt.Sprintf("interrupted: finishing the requests in flight (up to %s), then recording the rest as not_attempted; interrupt again to stop at once", s.opts.Topo.Grace))
 	})
 	err := f(progress)
@@ -83,9 +88,60 @@ func (s *session) withProgress(ctx context.Context, total int, what string, f fu
 // newProgress decides, once, how progress is shown: a bar when standard
 // error is a terminal, a log line every 10 seconds otherwise.
 func (s *session) newProgress(total int, what string) report.Progress {
-	bar := s.env.StderrTTY && !s.env.JSONLogs
-	if bar && !s.opts.Quiet {
-		return report.NewBar(s.env.Stderr, total, what)
+	var p report.Progress
+	if s.env.StderrTTY && !s.env.JSONLogs && !s.opts.Quiet {
+		p = report.NewBar(s.env.Stderr, total, what)
+	} else {
+		p = report.NewTicker(s.log, total, what, 10*time.Second, s.env.Now)
 	}
-	return report.NewTicker(s.log, total, what, 10*time.Second, s.env.Now)
+	if s.link != nil && s.link.pacer != nil {
+		pacer := s.link.pacer
+		p.SetPace(func() (float64, bool) { return pacer.Rate(), pacer.Throttling() })
+	}
+	return p
+}
+
+// GiveUpError is a run that stopped because Topo accepted no write for
+// --give-up-after: only 429s, 5xx or no answer came.
+type GiveUpError struct {
+	After time.Duration
+	Since time.Time
+}
+
+func (e *GiveUpError) Error() string {
+	return fmt.Sprintf("gave up: Topo has accepted no write since %s (--give-up-after %s: only 429s, 5xx or no answer)",
+		e.Since.UTC().Format(time.RFC3339), e.After)
+}
+
+// Abort makes it exit 3, every row recorded, the run resumable.
+func (e *GiveUpError) Abort() bool { return true }
+
+// giveUp stops ctx, as a first Ctrl-C would, once Topo has accepted no
+// write for --give-up-after: a Topo that answers 429 forever would
+// otherwise hold a run for days, a row every half minute.
+func (s *session) giveUp(ctx context.Context) (context.Context, func()) {
+	after := s.opts.Topo.GiveUpAfter
+	if after <= 0 || !s.opts.Command.writes() {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(min(after/10, time.Second))
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				if since, ok := s.meter.StalledSince(); ok && s.env.Now().Sub(since) >= after {
+					err := &GiveUpError{After: after, Since: since}
+					s.log.Warn(err.Error() + ": recording the rest as not_attempted; run the same command again later to resume")
+					cancel(err)
+					return
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, func() { close(done); cancel(nil) }
 }

@@ -1,8 +1,10 @@
 package report
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -18,8 +20,15 @@ type Progress interface {
 	Add(rows.Outcome)
 	// Set says how many items are done (an export's records).
 	Set(done int)
+	// SetPace shows the requests' pace beside the counts.
+	SetPace(Pace)
 	Finish()
 }
+
+// Pace is what a display shows of the requests' pace: the rate they are
+// sent at now (0 or +Inf: unlimited) and whether Topo is answering 429s,
+// when rows wait rather than settle.
+type Pace func() (perSecond float64, throttled bool)
 
 // tally counts outcomes for progress displays.
 type tally struct {
@@ -27,6 +36,23 @@ type tally struct {
 	done   int
 	counts map[rows.Status]int
 	start  time.Time
+	pace   Pace
+}
+
+// paceAttrs are the pace as log attributes (none without a Pace).
+func (t *tally) paceAttrs() []any {
+	if t.pace == nil {
+		return nil
+	}
+	rate, throttled := t.pace()
+	var a []any
+	if rate > 0 && !math.IsInf(rate, 0) {
+		a = append(a, "pace_per_second", math.Round(rate*10)/10)
+	}
+	if throttled {
+		a = append(a, "waiting_out_429s", true)
+	}
+	return a
 }
 
 func (t *tally) add(o rows.Outcome) {
@@ -65,10 +91,12 @@ func (t *tally) attrs() []any {
 }
 
 // Bar is a progress bar for a terminal: rows done of total, rate, ETA,
-// and the counts that matter.
+// the counts that matter, and the pace.
 type Bar struct {
-	bar *progressbar.ProgressBar
-	t   tally
+	bar  *progressbar.ProgressBar
+	t    tally
+	stop chan struct{}
+	done sync.WaitGroup
 }
 
 // NewBar draws on w (standard error); total is -1 when unknown; what names
@@ -90,23 +118,61 @@ func NewBar(w io.Writer, total int, what string) *Bar {
 // Add counts one row.
 func (b *Bar) Add(o rows.Outcome) {
 	b.t.add(o)
+	b.describe()
+	_ = b.bar.Add(1)
+}
+
+// SetPace shows p beside the counts, redrawn twice a second: while Topo
+// answers 429s no row settles, and a bar that does not move is taken for
+// a hang.
+func (b *Bar) SetPace(p Pace) {
 	b.t.mu.Lock()
-	a := b.t.attrs()
+	b.t.pace = p
+	b.t.mu.Unlock()
+	b.stop = make(chan struct{})
+	b.done.Go(func() {
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				b.describe()
+			case <-b.stop:
+				return
+			}
+		}
+	})
+}
+
+func (b *Bar) describe() {
+	b.t.mu.Lock()
+	a := append(b.t.attrs(), b.t.paceAttrs()...)
 	b.t.mu.Unlock()
 	parts := make([]string, 0, len(a)/2)
 	for i := 0; i+1 < len(a); i += 2 {
-		parts = append(parts, a[i].(string)+" "+group(a[i+1].(int)))
+		switch v := a[i+1].(type) {
+		case int:
+			parts = append(parts, a[i].(string)+" "+group(v))
+		case float64:
+			parts = append(parts, fmt.Sprintf("%.1f req/s", v))
+		case bool:
+			parts = append(parts, "waiting out 429s")
+		}
 	}
-	desc := strings.Join(parts, " · ")
-	b.bar.Describe(desc)
-	_ = b.bar.Add(1)
+	b.bar.Describe(strings.Join(parts, " · "))
 }
 
 // Set moves the bar to done items.
 func (b *Bar) Set(done int) { _ = b.bar.Set(done) }
 
 // Finish removes the bar.
-func (b *Bar) Finish() { _ = b.bar.Finish() }
+func (b *Bar) Finish() {
+	if b.stop != nil {
+		close(b.stop)
+		b.done.Wait()
+	}
+	_ = b.bar.Finish()
+}
 
 // Ticker logs a line every interval (and once at the end) for logs that
 // a scheduler keeps: no carriage returns, no redraws.
@@ -144,6 +210,13 @@ func NewTicker(log *slog.Logger, total int, what string, interval time.Duration,
 // Add counts one row.
 func (tk *Ticker) Add(o rows.Outcome) { tk.t.add(o) }
 
+// SetPace adds the pace to each line.
+func (tk *Ticker) SetPace(p Pace) {
+	tk.t.mu.Lock()
+	tk.t.pace = p
+	tk.t.mu.Unlock()
+}
+
 // Set says how many items are done.
 func (tk *Ticker) Set(done int) {
 	tk.t.mu.Lock()
@@ -170,6 +243,6 @@ func (tk *Ticker) line() {
 	if tk.total < 0 {
 		total = "unknown" // not "-1": a reader would take it for a count
 	}
-	attrs := append([]any{"rows", tk.t.done, "total", total}, tk.t.attrs()...)
+	attrs := append(append([]any{"rows", tk.t.done, "total", total}, tk.t.attrs()...), tk.t.paceAttrs()...)
 	tk.log.Info("progress", append(append(attrs, "rows_per_second", float64(int(rate*10))/10), "doing", tk.what)...)
 }

@@ -52,3 +52,23 @@ func TestBarDrawsOnItsWriter(t *testing.T) {
 		t.Errorf("the bar shows no count of 2 or no created count: %q", out)
 	}
 }
+
+// TestProgressShowsThePace: while Topo answers 429s rows wait rather than
+// settle; the line says so, with the pace requests go at.
+func TestProgressShowsThePace(t *testing.T) {
+	var buf bytes.Buffer
+	tk := NewTicker(slog.New(slog.NewTextHandler(&buf, nil)), 10, "importing", time.Hour, time.Now)
+	tk.SetPace(func() (float64, bool) { return 12.34, true })
+	tk.Finish()
+	if out := buf.String(); !strings.Contains(out, "pace_per_second=12.3") || !strings.Contains(out, "waiting_out_429s=true") {
+		t.Errorf("progress line: %s", out)
+	}
+	var bar bytes.Buffer
+	b := NewBar(&bar, 10, "importing")
+	b.SetPace(func() (float64, bool) { return 12.34, true })
+	b.Add(rows.Outcome{Status: rows.StatusCreated})
+	b.Finish()
+	if out := bar.String(); !strings.Contains(out, "12.3 req/s") || !strings.Contains(out, "waiting out 429s") {
+		t.Errorf("bar: %q", out)
+	}
+}

@@ -39,6 +39,7 @@ func TestCommandLineConventions(t *testing.T) {
 		{"rate Inf", []string{"import", "--rate", "Inf", "x.csv"}, 2, "", `"Inf" for "--rate" flag`},
 		{"rate negative", []string{"import", "--rate", "-5", "x.csv"}, 2, "", `"-5" for "--rate" flag`},
 		{"grace negative", []string{"import", "--grace", "-1s", "x.csv"}, 2, "", `"-1s" for "--grace" flag: want a duration above zero`},
+		{"give-up-after negative", []string{"import", "--give-up-after", "-1s", "x.csv"}, 2, "", `"-1s" for "--give-up-after" flag: want a duration, such as 20s or 10m, or 0 for never`},
 		{"timeout zero", []string{"import", "--timeout", "0s", "x.csv"}, 2, "", `"0s" for "--timeout" flag`},
 		{"concurrency zero", []string{"import", "--concurrency", "0", "x.csv"}, 2, "", `"0" for "--concurrency" flag`},
 		{"burst fraction", []string{"import", "--burst", "1.5", "x.csv"}, 2, "", `"1.5" for "--burst" flag`},

@@ -22,7 +22,7 @@ type flags struct {
 	existing, snapshot *enumValue
 	// Pacing
 	rate, burst, concurrency, retries, lookupRetries, maxFailures *numberValue
-	timeout, grace                                                durationValue
+	timeout, grace, giveUpAfter                                   durationValue
 	// Outputs
 	report, failures, summary, metrics, html string
 	logFormatV                               *enumValue
@@ -51,8 +51,9 @@ func newFlags(e *env) *flags {
 		retries:       &numberValue{value: 5, min: 0, max: 100, integer: true, description: "N"},
 		lookupRetries: &numberValue{value: 10, min: 1, max: 100, integer: true, description: "N"},
 		maxFailures:   &numberValue{value: 0, min: 0, max: math.MaxInt32, integer: true, description: "N"},
-		timeout:       durationValue{30 * time.Second},
-		grace:         durationValue{15 * time.Second},
+		timeout:       durationValue{d: 30 * time.Second},
+		grace:         durationValue{d: 15 * time.Second},
+		giveUpAfter:   durationValue{d: 10 * time.Minute, zeroNever: true},
 	}
 }
 
@@ -123,8 +124,9 @@ func (f *flags) addResume(c *cobra.Command) {
 	fs.BoolVar(&f.force, "force", false, "run again an input that already ran to the end (every row is looked up before anything is sent)")
 	fs.Var(f.maxFailures, "max-failures", "abort after this many rows failed (0: never)")
 	fs.Var(&f.grace, "grace", "on Ctrl-C or SIGTERM, how long requests in flight may finish")
+	fs.Var(&f.giveUpAfter, "give-up-after", "abort (exit 3, resumable) when Topo has accepted no write for this long: only 429s, 5xx or no answer (0: never)")
 	group(fs, "Resume", "journal", "force")
-	group(fs, "Pacing", "max-failures", "grace")
+	group(fs, "Pacing", "max-failures", "grace", "give-up-after")
 }
 
 // options turns the flags into a run's options; the engine checks their
@@ -140,7 +142,7 @@ func (f *flags) options(cmd importer.Command, path string) (importer.Options, er
 		Topo: importer.TopoOptions{
 			BaseURL: f.baseURL, TokenFile: f.tokenFile, Workspace: f.workspace, Rate: f.rate.value, AutoRate: f.rate.auto,
 			Retries: f.retries.Int(), LookupRetries: f.lookupRetries.Int(),
-			Timeout: f.timeout.d, Grace: f.grace.d, MaxFailures: f.maxFailures.Int(),
+			Timeout: f.timeout.d, Grace: f.grace.d, MaxFailures: f.maxFailures.Int(), GiveUpAfter: f.giveUpAfter.d,
 			Existing: f.existing.value, Snapshot: f.snapshot.value, LiftOptOuts: f.liftOptOuts, Sequences: f.sequences.value,
 		},
 	}

@@ -93,14 +93,21 @@ func (n *numberValue) want() string {
 
 func (n *numberValue) Int() int { return int(n.value) }
 
-// durationValue is a duration that must be more than zero.
-type durationValue struct{ d time.Duration }
+// durationValue is a duration that must be more than zero, or, with
+// zeroNever, zero for "never".
+type durationValue struct {
+	d         time.Duration
+	zeroNever bool
+}
 
 func (d *durationValue) String() string { return d.d.String() }
 func (d *durationValue) Type() string   { return "duration" }
 func (d *durationValue) Set(s string) error {
 	v, err := time.ParseDuration(strings.TrimSpace(s))
-	if err != nil || v <= 0 {
+	switch {
+	case d.zeroNever && (err != nil || v < 0):
+		return fmt.Errorf("want a duration, such as 20s or 10m, or 0 for never")
+	case !d.zeroNever && (err != nil || v <= 0):
 		return fmt.Errorf("want a duration above zero, such as 30s or 2m")
 	}
 	d.d = v

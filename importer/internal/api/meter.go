@@ -25,6 +25,28 @@ type Meter struct {
 	// waiting counts rows waiting out a 429's Retry-After: they hold a
 	// worker each, which the pool sizes for.
 	waiting atomic.Int64
+	// firstWrite and lastAccepted (Unix nanoseconds, 0: none yet) are
+	// when the first write was sent and when Topo last answered one
+	// otherwise than 429 or 5xx: a run that meets only refusals for long
+	// gives up (--give-up-after).
+	firstWrite, lastAccepted atomic.Int64
+}
+
+// StalledSince says since when writes have gone unaccepted: the last
+// write Topo answered (other than 429 or 5xx, or no answer), else the
+// first write sent; ok is false before any write was sent.
+func (m *Meter) StalledSince() (since time.Time, ok bool) {
+	if m == nil {
+		return time.Time{}, false
+	}
+	t := m.lastAccepted.Load()
+	if t == 0 {
+		t = m.firstWrite.Load()
+	}
+	if t == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, t), true
 }
 
 // waitOut counts a row waiting out a 429 until the returned func is called.
@@ -70,6 +92,12 @@ func NewMeter(now func() time.Time) *Meter {
 func (m *Meter) observe(op Op, a Answer, retry bool) {
 	if m == nil {
 		return
+	}
+	if op.Writes() && !a.Sent.IsZero() {
+		m.firstWrite.CompareAndSwap(0, a.Sent.UnixNano())
+		if a.Err == nil && a.Status != 429 && a.Status < 500 {
+			m.lastAccepted.Store(a.Received.UnixNano())
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
