@@ -11,8 +11,10 @@
 // validation), topo (Topo's vocabulary), topotest (a fake Topo for
 // tests), and, not API, internal/input (reading lists), internal/api (the
 // HTTP client, retries, pacing), internal/settle (what each row's answers
-// prove), internal/pipeline (the pass of a list through workers) and
-// internal/ledger (journal, state, locks, the registry of runs).
+// prove), internal/pipeline (the pass of a list through workers),
+// internal/outreach (who on the list is still in a running sequence, and
+// stopping them) and internal/ledger (journal, state, locks, the registry
+// of runs).
 package importer
 
 import (
