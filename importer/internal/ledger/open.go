@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -299,16 +298,6 @@ func (s *Session) abandon() {
 func hash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// recordsWrites says whether the journal at path noted any write: a run
-// stopped before its first (a refused key, say) sent nothing to repeat.
-func recordsWrites(path string) bool {
-	data, err := readFile(path)
-	if err != nil {
-		return false
-	}
-	return bytes.Contains(data, []byte(`"i":`)) || bytes.Contains(data, []byte(`"o":`))
 }
 
 func absOrEmpty(path string) string {
