@@ -167,7 +167,7 @@ func OpenJournal(path string, fp Fingerprint, force bool, d Durability) (*Journa
 	valid, header, err := j.load()
 	switch {
 	case err != nil:
-		return nil, 0, err
+		return nil, 0, &UnreadableJournalError{Path: path, Err: err}
 	case header == nil:
 		valid = 0
 	case *header.FP != fp || force:

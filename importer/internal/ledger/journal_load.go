@@ -133,18 +133,22 @@ func readFile(path string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
-// recordsWrites says whether the journal at path noted any write: a run
-// stopped before its first (a refused key, say) sent nothing to repeat.
-// It reads the journal a line at a time and stops at the first write.
-func recordsWrites(path string) bool {
+// journalWrites says whether the journal at path can be read as one, and
+// whether it noted any write: a run stopped before its first (a refused
+// key, say) sent nothing to repeat. It stops at the first write.
+func journalWrites(path string) (readable, writes bool) {
 	f, err := openFile(path, os.O_RDONLY, 0)
 	if err != nil {
-		return false
+		return false, false
 	}
 	defer f.Close()
-	found := false
-	_ = eachLine(f, func(line []byte) {
-		found = found || bytes.HasPrefix(line, []byte(`{"i":`)) || bytes.HasPrefix(line, []byte(`{"o":`))
+	first := true
+	err = eachLine(f, func(line []byte) {
+		if first {
+			var l journalLine
+			readable, first = parseLine(line, &l) == nil && l.FP != nil, false
+		}
+		writes = writes || bytes.HasPrefix(line, []byte(`{"i":`)) || bytes.HasPrefix(line, []byte(`{"o":`))
 	})
-	return found
+	return readable && err == nil, writes
 }
