@@ -215,17 +215,17 @@ func (s *session) registryDir() string {
 // kept where it belongs: in $STATE_DIRECTORY, for the log; beside the
 // journal, as a warning, for it then knows fewer runs.
 func (s *session) sayRegistry() {
-	missed := s.ledger.RegistryMissed
-	if len(missed) == 0 {
-		return
+	dir, missed := s.ledger.Registry(), s.ledger.RegistryMissed
+	where := "no state directory is set (HOME, XDG_STATE_HOME)"
+	if len(missed) > 0 {
+		where = "it cannot be kept in " + strings.Join(missed, " nor ")
 	}
-	dir := s.ledger.Registry()
-	msg := fmt.Sprintf("the registry of runs cannot be kept in %s: it is kept in %s", strings.Join(missed, " nor "), dir)
-	if dir == besideJournalRegistry(s.paths.journal) {
-		s.warn(msg + ", which knows only the runs journaled in that folder; set XDG_STATE_HOME (or HOME), or, under systemd, StateDirectory=")
-		return
+	switch {
+	case dir != "" && dir == besideJournalRegistry(s.paths.journal):
+		s.warn(fmt.Sprintf("the registry of runs is kept beside the journal, in %s: %s; it knows only the runs journaled in that folder (set XDG_STATE_HOME or HOME, or, under systemd, StateDirectory=)", dir, where))
+	case len(missed) > 0:
+		s.log.Info(fmt.Sprintf("the registry of runs is kept in %s: %s", dir, where))
 	}
-	s.log.Info(msg)
 }
 
 // topoID names the Topo the run talks to: its base URL and the key's
