@@ -252,6 +252,9 @@ func (src *source) differs(end bool) string {
 // removed (nothing to resume).
 func (src *source) discard() {
 	src.close()
+	src.mu.Lock()
+	src.start = nil // nothing more to look at
+	src.mu.Unlock()
 	if src.spool != nil {
 		os.Remove(src.spool.Path)
 	}

@@ -125,6 +125,9 @@ type journalLine struct {
 	Report   string `json:"report,omitempty"`
 	Failures string `json:"failures,omitempty"`
 	Need     int    `json:"need,omitempty"`
+	// AllUnsure marks, from here on, every row without an outcome as
+	// maybe sent (MarkAllUnsure): a resume must go on looking them up.
+	AllUnsure bool `json:"unsure,omitempty"`
 }
 
 var opCodes = map[api.Op]string{api.OpCreate: "c", api.OpUpdate: "u", api.OpDelete: "d", api.OpStop: "s"}
@@ -178,7 +181,7 @@ func OpenJournal(path string, fp Fingerprint, force bool, d Durability) (*Journa
 		state, valid = JournalOther, 0
 		j.otherUnfinished = j.done == nil && (j.intents > 0 || j.settled.len() > 0)
 		j.settled.release()
-		j.unsure, j.stops, j.done, j.corrupt, j.intents = map[int]pipeline.Prior{}, map[int]map[string]string{}, nil, 0, 0
+		j.unsure, j.stops, j.done, j.corrupt, j.intents, j.allUnsure = map[int]pipeline.Prior{}, map[int]map[string]string{}, nil, 0, 0, false
 	case j.done != nil:
 		return j, JournalCompleted, nil
 	default:
@@ -267,15 +270,30 @@ func (j *Journal) Prior(num int) pipeline.Prior {
 	if _, ok := j.settled.find(num); ok {
 		return pipeline.Prior{}
 	}
-	if j.corrupt > 0 || j.allUnsure {
+	if j.corrupt > 0 || j.unsureAll() {
 		return pipeline.Prior{MaybeSent: true}
 	}
 	return pipeline.Prior{}
 }
 
 // MarkAllUnsure makes every row without an outcome one that may have
-// been sent: it is looked up before anything is sent again.
-func (j *Journal) MarkAllUnsure() { j.allUnsure = true }
+// been sent: it is looked up before anything is sent again. The journal
+// keeps it (on disk before any write of this run goes out), so that a
+// resume of this run goes on looking them up.
+func (j *Journal) MarkAllUnsure() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.allUnsure {
+		j.allUnsure = true
+		j.append(journalLine{AllUnsure: true})
+	}
+}
+
+func (j *Journal) unsureAll() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.allUnsure
+}
 
 // Resumed counts the rows earlier runs settled and left unsure.
 func (j *Journal) Resumed() (settled, unsure int) { return j.settled.len(), len(j.unsure) }

@@ -22,6 +22,7 @@ var lineCases = []string{
 	`{"o":3,"s":"failed","h":422,"et":"BusinessIssue","e":"not allowed","rq":"req_1","a":2,"m":true}`,
 	`{"o":4,"s":"updated","id":"r","pv":true,"pr":"UNSUBSCRIBED","pu":"","lift":"relabelled"}`,
 	`{"so":5,"id":"seq-1","r":"stopped"}`,
+	`{"unsure":true}`,
 	`{"done":"2026-11-01T03:00:00Z","report":"list.report.csv","failures":"list.failures.csv","need":3}`,
 	`{}`,
 	`{"o":2,"s":"created","o":9}`,                     // a repeated key: the last wins
@@ -157,5 +158,28 @@ func TestAnotherInputsUnfinishedJournalIsSaid(t *testing.T) {
 			t.Errorf("completed %v: state %v, unfinished %v", completed, st, j.OtherUnfinished())
 		}
 		j.Close()
+	}
+}
+
+// TestEveryRowStaysUnsureOnResume: a run that had to look every row up
+// (its memory was lost) and was stopped again goes on looking up the rows
+// it did not reach when resumed; a journal of another input does not.
+func TestEveryRowStaysUnsureOnResume(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "list.journal")
+	j, _ := openJournal(t, path, fpA, false)
+	j.MarkAllUnsure()
+	_ = intend(j, 2)
+	_ = j.Record(rows.Outcome{Row: rows.Row{Num: 2}, Status: rows.StatusExists, ID: "a"})
+	j.Close()
+	j, st := openJournal(t, path, fpA, false)
+	if st != JournalResumed || !j.Prior(3).MaybeSent || j.Prior(2).MaybeSent {
+		t.Errorf("resumed (%v): row 3 maybe sent %v, row 2 %v; want true, false", st, j.Prior(3).MaybeSent, j.Prior(2).MaybeSent)
+	}
+	j.Close()
+	j, st = openJournal(t, path, Fingerprint{Input: "sha256:b", Settings: fpA.Settings}, false)
+	defer j.Close()
+	if st != JournalOther || j.Prior(3).MaybeSent {
+		t.Errorf("another input (%v): row 3 maybe sent", st)
 	}
 }

@@ -112,6 +112,8 @@ func (l *journalLine) set(key []byte, b []byte, i int) (int, bool) {
 		flag = &l.PrevSet
 	case "m":
 		flag = &l.Maybe
+	case "unsure":
+		flag = &l.AllUnsure
 	default:
 		return i, false
 	}

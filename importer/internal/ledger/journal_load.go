@@ -39,6 +39,8 @@ func (j *Journal) load() (int64, *journalLine, error) {
 			return
 		}
 		switch {
+		case l.AllUnsure:
+			j.allUnsure = true
 		case l.FP != nil:
 			if header == nil {
 				header = &l
