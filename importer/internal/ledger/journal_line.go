@@ -19,8 +19,12 @@ func parseLine(b []byte, l *journalLine) error {
 	if fastLine(b, l) {
 		return nil
 	}
-	*l = journalLine{}
-	return json.Unmarshal(b, l)
+	// Decoded apart, so that l (the caller's, line after line) need not
+	// live on the heap.
+	slow := new(journalLine)
+	err := json.Unmarshal(b, slow)
+	*l = *slow
+	return err
 }
 
 // fastLine decodes the flat lines parseLine knows, and reports false for

@@ -43,7 +43,8 @@ func (j *Journal) load() (int64, *journalLine, error) {
 			j.allUnsure = true
 		case l.FP != nil:
 			if header == nil {
-				header = &l
+				h := l // a copy: l itself stays on the stack, line after line
+				header = &h
 			}
 		case l.Intent > 0 && l.Op == opCodes[api.OpStop]:
 			j.intents++
@@ -59,7 +60,8 @@ func (j *Journal) load() (int64, *journalLine, error) {
 			delete(j.unsure, l.Row)
 			j.settled.add(l.Row, at)
 		case l.Done != "":
-			j.done = &l
+			done := l
+			j.done = &done
 		}
 	})
 	j.settled.seal()
