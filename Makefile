@@ -38,6 +38,7 @@ bench:
 	$(call run_bench,micro,-bench . -benchmem ./importer/internal/input ./importer/rows ./report)
 	$(call run_bench,keyset,-bench KeySet10M -benchtime 1x ./internal/keyset)
 	$(call run_bench,outreach,-bench Outreach -benchtime 1x ./cmd/topo-exclusions)
+	$(call run_bench,resume,-bench ResumeMillion -benchtime 1x ./importer/internal/ledger)
 	$(call run_bench,binary,-bench 'ValidateMillion|ValidateTenMillion|WorkbookReaders' -benchtime 1x -timeout 30m ./cmd/topo-exclusions)
 	( $(call run_bench,pacing,-bench ImportPacing -benchtime 1x -timeout 30m ./cmd/topo-exclusions) ) & \
 	  ( $(call run_bench,snapshot,-bench Snapshot -benchtime 1x -timeout 30m ./cmd/topo-exclusions) ); \

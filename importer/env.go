@@ -37,8 +37,9 @@ type Env struct {
 	Sleep   func(ctx context.Context, d time.Duration) error
 	// Sync makes a journal or state file durable; nil: (*os.File).Sync.
 	Sync func(*os.File) error
-	// StateDir holds the registry of runs; CacheDir what was learnt of
-	// Topo's rate limit. "": none.
+	// StateDir holds the registry of runs; where it is "" or cannot be
+	// made, $STATE_DIRECTORY does, else a folder beside the journal.
+	// CacheDir holds what was learnt of Topo's rate limit ("": none).
 	StateDir, CacheDir string
 	// Log is where messages go; JSONLogs says it writes JSON.
 	Log      *slog.Logger

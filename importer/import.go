@@ -16,7 +16,7 @@ func (r *importRunner) setup(ctx context.Context, s *session) error {
 	if err := s.connect(); err != nil {
 		return err
 	}
-	if err := s.openList(true); err != nil {
+	if err := s.openList(ctx, true); err != nil {
 		return err
 	}
 	s.list.total = s.list.count(s.dec.read)

@@ -1,9 +1,12 @@
 package importer
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/topo-io/topo-exclusions/importer/internal/input"
@@ -12,36 +15,36 @@ import (
 	"github.com/topo-io/topo-exclusions/report"
 )
 
-// list is the input of a command that reads one: its reader, what it is
-// read from, and how many data rows it has (-1: not known).
+// list is the input of a command that reads one: its reader, the one
+// open of it, and how many data rows it has (-1: not known).
 type list struct {
 	reader *input.Reader
-	in     io.Closer
-	spool  *ledger.Spool // standard input, kept beside the journal
-	name   string        // what is read: the input's path, or the spool
+	src    *source
+	name   string // the file read: the input's path or its spool ("-": a stream)
 	total  int
 	warned int // the reader's warnings said so far
 }
 
-// openList opens the input and reads its header. Standard input of a
-// command that writes to Topo is first kept beside the journal, so that
-// the same bytes piped again can be recognised and resumed.
-func (s *session) openList(spool bool) error {
-	l := &list{name: s.paths.input, total: -1}
+// openList opens the input and reads its header. A stream (standard
+// input, a pipe, a FIFO) given to a command that writes to Topo is first
+// kept beside the journal, so that the same bytes piped again can be
+// recognised and resumed.
+func (s *session) openList(ctx context.Context, spool bool) error {
+	l := &list{name: "-", total: -1}
 	s.list = l
+	src, err := s.openSource(ctx, spool && s.paths.journal != "")
+	if err != nil {
+		return err
+	}
+	l.src = src
+	if src.path != "" {
+		l.name = src.path
+	}
 	opt := s.dec.read
 	opt.Now = s.env.Now()
-	if spool && s.paths.input == "-" && s.paths.journal != "" {
-		sp, err := ledger.SpoolStdin(s.paths.journal, s.env.Stdin)
-		if err != nil {
-			return fmt.Errorf("keeping standard input beside the journal: %w", err)
-		}
-		l.spool, l.name = sp, sp.Path
-	}
 	if err := l.open(s, opt); err != nil {
-		if l.spool != nil {
-			os.Remove(l.spool.Path) // nothing was sent: nothing to resume
-		}
+		src.discard() // nothing was sent: nothing to resume
+		l.src = nil
 		return err
 	}
 	info := l.reader.Info()
@@ -64,8 +67,8 @@ func (l *list) sayWarnings(s *session) {
 }
 
 func (l *list) open(s *session, opt input.Options) error {
-	if input.IsWorkbook(l.name) && l.name != "-" {
-		rd, err := input.OpenWorkbook(l.name, s.opts.Read.Sheet, opt)
+	if l.src.book {
+		rd, err := input.OpenWorkbookFile(l.src.f, l.src.path, s.opts.Read.Sheet, opt)
 		if err != nil {
 			return err
 		}
@@ -75,55 +78,48 @@ func (l *list) open(s *session, opt input.Options) error {
 	if s.opts.Read.Sheet != "" {
 		return Usagef("--sheet is for .xlsx and .xlsm workbooks")
 	}
-	var in io.ReadCloser
-	if l.name == "-" {
-		in = io.NopCloser(s.env.Stdin)
-	} else {
-		f, err := os.Open(l.name)
-		if err != nil {
-			return &input.SetupError{Err: err}
-		}
-		if st, err := f.Stat(); err == nil && st.IsDir() {
-			f.Close()
-			return &input.SetupError{Err: fmt.Errorf("%s is a folder, not a file", s.opts.Input)}
-		}
-		in = f
-	}
-	rd, err := input.NewReader(in, opt)
+	rd, err := input.NewReader(l.src.stream, opt)
 	if err != nil {
-		in.Close()
 		return fmt.Errorf("%s: %w", displayInput(s.opts.Input), err)
 	}
-	l.reader, l.in = rd, in
+	l.reader = rd
 	return nil
 }
 
-// count counts the input's data rows in a quick pass of the scanner, for
-// progress and the snapshot's cost; -1 when not known (standard input not
-// spooled, a workbook: a second parse would cost more than it tells).
+// Next is the reader's next row, the input looked at as it is read: a
+// file that changes under the run (written to, truncated, renamed over)
+// stops it, at the latest at the end of reading, with an
+// *InputChangedError.
+func (l *list) Next() (rows.Row, error) {
+	row, err := l.reader.Next()
+	switch {
+	case errors.Is(err, io.EOF):
+		if cerr := l.src.check(true); cerr != nil {
+			return rows.Row{}, cerr
+		}
+	case err == nil:
+		if cerr := l.src.read(); cerr != nil {
+			return rows.Row{}, cerr
+		}
+	}
+	return row, err
+}
+
+// count counts the input's data rows in a quick pass of the scanner over
+// the one open of it, for progress, the snapshot's cost and a removal's
+// prompt; -1 when not known (a stream read as it comes, a workbook: a
+// second parse would cost more than it tells).
 func (l *list) count(opt input.Options) int {
-	if l.name == "-" || input.IsWorkbook(l.name) {
-		return -1
-	}
-	f, err := os.Open(l.name)
-	if err != nil {
-		return -1
-	}
-	defer f.Close()
 	opt.Delimiter = l.reader.Info().Delimiter
-	n, err := input.CountRows(f, opt)
-	if err != nil {
-		return -1
-	}
-	return n
+	return l.src.count(opt)
 }
 
 func (l *list) close() {
 	if l.reader != nil {
 		l.reader.Close()
 	}
-	if l.in != nil {
-		l.in.Close()
+	if l.src != nil {
+		l.src.close()
 	}
 }
 
@@ -151,24 +147,85 @@ func (s *session) openLedger() error {
 	case s.paths.journal == "":
 		return Usagef("--state needs a journal (Options.Journal) beside it")
 	}
+	sum, err := s.list.src.fingerprint()
+	if err != nil {
+		return err
+	}
 	opt := ledger.Options{
-		Journal: s.paths.journal, State: s.paths.state, Input: s.list.name, Spool: s.list.spool,
+		Journal: s.paths.journal, State: s.paths.state, Input: sum, Spool: s.list.src.spool,
 		Settings: fingerprintSettings(s.dec, s.opts.Removal, s.list.reader.Info()),
 		Target:   s.opts.Command.String() + " " + s.link.client.BaseURL() + " " + s.link.access.Workspace,
-		Force:    s.opts.Force, Report: s.paths.report, Registry: s.env.StateDir, Durability: ledger.Durability{Now: s.env.Now, Sync: s.env.Sync},
+		Force:    s.opts.Force, Report: s.paths.report, Registries: s.registryDirs(), Durability: ledger.Durability{Now: s.env.Now, Sync: s.env.Sync},
 		Locks: s.locks, Workspace: s.topoID(),
 	}
 	ls, err := ledger.Open(opt)
 	s.locks = nil // the ledger holds them now, open or not (Open releases them on failure)
+	var locked *ledger.LockedError
+	if err != nil && s.list.src.spool != nil && !errors.As(err, &locked) {
+		// Nothing of this run will resume from it (another run at the
+		// same journal would share it).
+		s.list.src.discard()
+	}
 	if err != nil {
 		return err
 	}
 	s.ledger = ls
+	s.sayRegistry()
 	for _, n := range ls.Notes {
 		s.warn(n)
 	}
 	s.sum.Paths.Journal, s.sum.Paths.State = s.paths.journal, s.paths.state
 	return nil
+}
+
+// registryDirs are where the registry of runs may be kept, in order: the
+// user's state directory (Env.StateDir); $STATE_DIRECTORY, which systemd
+// sets for a unit with StateDirectory= (a system user's HOME is often
+// /nonexistent); and a folder beside the journal, which then knows only
+// the runs journaled in that folder. It is never off: without it, the
+// same list imported with another --report would be sent again.
+func (s *session) registryDirs() []string {
+	dirs := []string{s.env.StateDir}
+	if sd, _, _ := strings.Cut(s.env.Getenv("STATE_DIRECTORY"), ":"); sd != "" {
+		dirs = append(dirs, filepath.Join(absPath(s.env.Dir, sd), "topo-exclusions", "runs"))
+	}
+	for _, beside := range []string{s.paths.journal, s.paths.report} {
+		if beside != "" && beside != "-" {
+			dirs = append(dirs, besideJournalRegistry(beside))
+		}
+	}
+	return slices.Compact(dirs)
+}
+
+// besideJournalRegistry is the registry's last resort: a folder beside
+// the journal at path.
+func besideJournalRegistry(path string) string {
+	return filepath.Join(filepath.Dir(path), ".topo-exclusions", "runs")
+}
+
+// registryDir is the registry of runs this run keeps ("": none).
+func (s *session) registryDir() string {
+	if s.ledger != nil {
+		return s.ledger.Registry()
+	}
+	return s.env.StateDir
+}
+
+// sayRegistry says where the registry of runs went when it could not be
+// kept where it belongs: in $STATE_DIRECTORY, for the log; beside the
+// journal, as a warning, for it then knows fewer runs.
+func (s *session) sayRegistry() {
+	dir, missed := s.ledger.Registry(), s.ledger.RegistryMissed
+	where := "no state directory is set (HOME, XDG_STATE_HOME)"
+	if len(missed) > 0 {
+		where = "it cannot be kept in " + strings.Join(missed, " nor ")
+	}
+	switch {
+	case dir != "" && dir == besideJournalRegistry(s.paths.journal):
+		s.warn(fmt.Sprintf("the registry of runs is kept beside the journal, in %s: %s; it knows only the runs journaled in that folder (set XDG_STATE_HOME or HOME, or, under systemd, StateDirectory=)", dir, where))
+	case len(missed) > 0:
+		s.log.Info(fmt.Sprintf("the registry of runs is kept in %s: %s", dir, where))
+	}
 }
 
 // topoID names the Topo the run talks to: its base URL and the key's
@@ -182,7 +239,7 @@ func (s *session) topoID() string {
 // given one): each person removed is forgotten in them, so that listed
 // again, they are sent again. A state another run holds is said, and left.
 func (s *session) openForgetting() {
-	for _, path := range ledger.StatesFor(s.env.StateDir, s.topoID()) {
+	for _, path := range ledger.StatesFor(s.registryDir(), s.topoID()) {
 		lock, err := ledger.TryLock(path+".lock", "writes the same state")
 		if err != nil {
 			s.warn(fmt.Sprintf("could not forget the removed people in the cron state %s (%v): rows it knows would still be reported known; run the removal again when that run is done", path, err))

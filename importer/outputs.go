@@ -1,14 +1,18 @@
 package importer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/google/renameio/v2"
+
+	"github.com/topo-io/topo-exclusions/importer/internal/ledger"
 )
 
 // errCut is what writing meets once the outputs were cut short.
@@ -46,11 +50,26 @@ func createOutput(flag, path, shown string, stdout io.Writer) (*output, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, Usagef("%s %s is a folder, not a file", flag, shown)
 	}
-	pf, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithPermissions(0o666))
+	pf, err := newPending(path, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", flag, shown, err)
 	}
 	return &output{flag: flag, path: path, shown: shown, pending: pf, w: pf}, nil
+}
+
+// newPending starts the file that will become path: a temporary file
+// beside it (renameio names it "." + its name + digits), held by this
+// process so that a later run removes it only if this one died first.
+func newPending(path string, perm os.FileMode) (*renameio.PendingFile, error) {
+	pf, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithPermissions(perm))
+	if err != nil {
+		return nil, err
+	}
+	if err := ledger.HoldTemp(pf.File); err != nil {
+		_ = pf.Cleanup()
+		return nil, err
+	}
+	return pf, nil
 }
 
 // do runs write with the outputs held, unless they were cut short.
@@ -120,13 +139,15 @@ func (o *outputs) discard() {
 	}
 }
 
-// writeAtomically writes a whole small file (summary, metrics, run page)
-// through a new file and a rename, or to standard output for "-".
-func writeAtomically(path string, stdout io.Writer, write func(io.Writer) error) error {
+// writeAtomically writes a whole small file (summary, metrics, run page,
+// the learnt rate) through a new file and a rename, or to standard output
+// for "-". perm is the new file's (0o666 when none is given), before the
+// umask.
+func writeAtomically(path string, stdout io.Writer, write func(io.Writer) error, perm ...os.FileMode) error {
 	if path == "-" {
 		return write(stdout)
 	}
-	pf, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithPermissions(0o666))
+	pf, err := newPending(path, append(perm, 0o666)[0])
 	if err != nil {
 		return err
 	}
@@ -135,4 +156,51 @@ func writeAtomically(path string, stdout io.Writer, write func(io.Writer) error)
 		return err
 	}
 	return pf.CloseAtomicallyReplace()
+}
+
+// errStdoutClosed is how a run ends whose standard output was closed
+// while it wrote there (the program reading the pipe went away, as after
+// `| head -1`): interrupted, as by a signal.
+var errStdoutClosed = fmt.Errorf("standard output was closed (the program reading it went away): %w", context.Canceled)
+
+// stdoutPipe is standard output as a run writes it. Once its reader is
+// gone (EPIPE), the run is stopped as by a first signal, and what it
+// still writes there is dropped, so that the rest of the run — the rows
+// not sent recorded in the failures file, the summary — still happens.
+type stdoutPipe struct {
+	w      io.Writer
+	mu     sync.Mutex
+	closed bool
+	stop   func(error)
+}
+
+func (p *stdoutPipe) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return len(b), nil
+	}
+	n, err := p.w.Write(b)
+	if !errors.Is(err, syscall.EPIPE) {
+		return n, err
+	}
+	p.closed = true
+	if p.stop != nil {
+		p.stop(errStdoutClosed)
+	}
+	return len(b), nil
+}
+
+// stopOnClose makes a closed standard output stop the run through stop.
+func (p *stdoutPipe) stopOnClose(stop func(error)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stop = stop
+}
+
+// wasClosed says whether the reader went away.
+func (p *stdoutPipe) wasClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
 }

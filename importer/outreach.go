@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/topo-io/topo-exclusions/importer/internal/ledger"
 	"github.com/topo-io/topo-exclusions/importer/internal/outreach"
 	"github.com/topo-io/topo-exclusions/importer/internal/pipeline"
 	"github.com/topo-io/topo-exclusions/importer/rows"
@@ -77,6 +78,13 @@ type deferred struct {
 	want     func(rows.Status) bool
 }
 
+// The outreach spool's name, around digits: a run killed before its
+// pass ended leaves one, removed by the next run (removeLeftovers).
+const (
+	outreachSpoolPrefix = ".topo-exclusions-outreach-"
+	outreachSpoolSuffix = ".spool"
+)
+
 func (s *session) newDeferred(want func(rows.Status) bool) (*deferred, error) {
 	dir := s.env.Dir
 	for _, p := range []string{s.paths.journal, s.paths.report} {
@@ -85,7 +93,13 @@ func (s *session) newDeferred(want func(rows.Status) bool) (*deferred, error) {
 			break
 		}
 	}
-	f, err := os.CreateTemp(dir, ".topo-exclusions-outreach-*.spool")
+	f, err := os.CreateTemp(dir, outreachSpoolPrefix+"*"+outreachSpoolSuffix)
+	if err == nil {
+		if err = ledger.HoldTemp(f); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("keeping the rows until their outreach is known: %w", err)
 	}

@@ -5,12 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/google/renameio/v2"
 
 	"github.com/topo-io/topo-exclusions/importer/internal/api"
 )
@@ -89,7 +88,10 @@ func (p *pace) save(l Learnt) error {
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o700); err != nil {
 		return err
 	}
-	return renameio.WriteFile(p.path, append(b, '\n'), 0o600)
+	return writeAtomically(p.path, nil, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	}, 0o600)
 }
 
 // newPacer builds the run's pacer: --rate auto finds the limit, starting

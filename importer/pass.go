@@ -23,7 +23,7 @@ func (s *session) remote() settle.Remote {
 func (s *session) pass(ctx, hard context.Context, action pipeline.Action, what string, mode outreachMode) error {
 	l := s.link
 	p := &pipeline.Pass{
-		Rows: s.list.reader, Action: action, Recorder: s.rows, Workers: l.workers,
+		Rows: s.list, Action: action, Recorder: s.rows, Workers: l.workers,
 		MaxFailures: s.opts.Topo.MaxFailures, Grace: s.opts.Topo.Grace, Stopped: l.stopped, Now: s.env.Now,
 	}
 	var d *deferred

@@ -36,11 +36,19 @@ var outputNames = map[Command][2]string{
 func resolvePaths(opt Options, dir string) paths {
 	report, failures, journal := opt.Report, opt.Failures, opt.Journal
 	if opt.DefaultOutputs && opt.Command != Export {
+		named := opt.Input
+		if named != "-" && !fileBesideFiles(absPath(dir, named)) {
+			named = "-" // a pipe, a FIFO, /dev/stdin: named as standard input is
+		}
 		names := outputNames[opt.Command]
-		report = orDefault(report, besideInput(opt.Input, names[0]))
-		failures = orDefault(failures, besideInput(opt.Input, names[1]))
+		report = orDefault(report, besideInput(named, names[0]))
+		failures = orDefault(failures, besideInput(named, names[1]))
 		if opt.Command.writes() {
-			journal = orDefault(journal, defaultJournal(opt.Input, report, opt.Command))
+			beside := report
+			if beside != "-" && inDevices(absPath(dir, beside)) {
+				beside = "-" // --report /dev/stdout: the journal is not a device's neighbour
+			}
+			journal = orDefault(journal, defaultJournal(named, beside, opt.Command))
 		}
 	}
 	export := opt.Export.Output
@@ -59,6 +67,29 @@ func resolvePaths(opt Options, dir string) paths {
 	p.report, p.failures, p.summary, p.metrics, p.html = abs(report), abs(failures), abs(opt.Summary), abs(opt.Metrics), abs(opt.HTML)
 	p.journal, p.state, p.export = abs(journal), abs(opt.State), abs(export)
 	return p
+}
+
+// fileBesideFiles says whether outputs may be named after path, beside
+// it: a regular file (or one that is not there: the run says so), and not
+// in /dev or /proc, where /dev/stdin and /dev/fd/N live. A pipe's outputs
+// beside it would go into /dev, or into the folder of a FIFO that is no
+// list's home.
+func fileBesideFiles(path string) bool {
+	if inDevices(path) {
+		return false
+	}
+	st, err := os.Stat(path)
+	return err != nil || st.Mode().IsRegular() || st.IsDir()
+}
+
+// inDevices says whether an absolute path is in /dev or /proc.
+func inDevices(path string) bool {
+	for _, sys := range []string{"/dev", "/proc"} {
+		if path == sys || strings.HasPrefix(path, sys+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // absPath is path made absolute against dir ("" and "-" stay as they are).
@@ -181,11 +212,15 @@ func samePath(a, b string) bool {
 // guardProof refuses to let a dry run overwrite the report of an import
 // or a removal, which the registry of runs knows (they record their
 // report when they start): that report is the run's proof.
-func guardProof(registry, path, shown string) error {
+func guardProof(registries []string, path, shown string) error {
 	if path == "-" || path == "" {
 		return nil
 	}
-	if journal, ok := ledger.WroteReport(registry, path); ok {
+	for _, registry := range registries {
+		journal, ok := ledger.WroteReport(registry, path)
+		if !ok {
+			continue
+		}
 		return Usagef("%s is the report of a run that sent to Topo (journal %s): it is that run's proof, and a dry run will not overwrite it; choose another --report, or pass --force", shown, journal)
 	}
 	return nil

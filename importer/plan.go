@@ -17,7 +17,7 @@ func (r *planRunner) setup(ctx context.Context, s *session) error {
 	if err := s.connect(); err != nil {
 		return err
 	}
-	if err := s.openList(false); err != nil {
+	if err := s.openList(ctx, false); err != nil {
 		return err
 	}
 	s.list.total = s.list.count(s.dec.read)

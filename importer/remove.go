@@ -18,7 +18,7 @@ func (removeRunner) setup(ctx context.Context, s *session) error {
 	if err := s.connect(); err != nil {
 		return err
 	}
-	if err := s.openList(true); err != nil {
+	if err := s.openList(ctx, true); err != nil {
 		return err
 	}
 	s.list.total = s.list.count(s.dec.read)
@@ -37,7 +37,7 @@ func (removeRunner) setup(ctx context.Context, s *session) error {
 	if s.link.stopped == nil {
 		// A completed import of a list this removal undoes in part is
 		// no longer done: the registry says a removal ran.
-		if err := ledger.NoteRemoval(s.env.StateDir, s.topoID(), s.env.Now()); err != nil {
+		if err := ledger.NoteRemoval(s.registryDir(), s.topoID(), s.env.Now()); err != nil {
 			s.warn(fmt.Sprintf("could not note the removal in the run registry: %v", err))
 		}
 		s.openForgetting()

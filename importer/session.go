@@ -42,6 +42,7 @@ type session struct {
 	locks  []*ledger.Lock  // the journal's and state's until the ledger holds them; the forgotten states'
 	forget ledger.States   // a removal's: the states of runs against this Topo
 	said   bool            // the error was already said
+	stdout *stdoutPipe     // Env.Stdout, watched for its reader going away
 
 	// mu guards what a cut (the third stop) and the run's own goroutine
 	// both touch: the outputs, and whether they were opened.
@@ -54,6 +55,8 @@ type session struct {
 
 func newSession(opt Options, env Env) *session {
 	s := &session{opts: opt, env: env, log: env.Log, meter: api.NewMeter(env.Now), errors: report.NewErrorGroups()}
+	s.stdout = &stdoutPipe{w: env.Stdout}
+	s.env.Stdout = s.stdout
 	s.paths = resolvePaths(opt, env.Dir)
 	s.sum = report.NewSummary(opt.name(), displayInput(opt.Input), env.Now())
 	s.sum.Settings = opt.settings()
@@ -66,6 +69,9 @@ func newSession(opt Options, env Env) *session {
 // so, and the run's goroutine where it is (stuck reading a pipe, say):
 // the process ends right after.
 func (s *session) watch(ctx context.Context, r runner) error {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	s.stdout.stopOnClose(stop)
 	done := make(chan error, 1)
 	go func() { done <- s.run(ctx, r) }()
 	// Each further interrupt is acknowledged: an operator pressing Ctrl-C
@@ -102,13 +108,14 @@ func (s *session) run(ctx context.Context, r runner) error {
 	if err := s.paths.checkDistinct(); err != nil {
 		return err
 	}
+	s.prepareDisk()
 	d, err := s.opts.parse()
 	if err != nil {
 		return err
 	}
 	s.dec = d
 	if !s.opts.Command.writes() && !s.opts.Force {
-		if err := guardProof(s.env.StateDir, s.paths.report, s.paths.show(s.paths.report)); err != nil {
+		if err := guardProof(s.registryDirs(), s.paths.report, s.paths.show(s.paths.report)); err != nil {
 			return err
 		}
 	}
@@ -145,6 +152,7 @@ func (s *session) setOutputs(o *outputs) error {
 // finish decides the exit code, completes the outputs, says how the run
 // ended, and writes the summary, the metrics and the run page.
 func (s *session) finish(err error) (int, error) {
+	err = s.incomplete(err)
 	wrote := s.link != nil && s.meter.Counts().Writes() > 0
 	code := exitCode(err, wrote, s.sum.FailureRows > 0)
 	var done *ledger.CompletedError
@@ -283,6 +291,9 @@ func (s *session) closeLedger(runErr error) error {
 	}
 	var err error
 	if runErr == nil && s.partial == nil {
+		err = s.incomplete(nil)
+	}
+	if err == nil && runErr == nil && s.partial == nil {
 		err = s.ledger.Complete(ledger.Completion{
 			Report: s.paths.show(s.paths.report), Failures: s.paths.show(s.paths.failures), NeedAction: s.sum.FailureRows,
 		})
@@ -318,7 +329,11 @@ func (s *session) interruptedMessage() string {
 	}
 	// The same counts as the report's: a row in flight when the requests
 	// were stopped may have reached Topo, so it is not "not sent".
-	msg := fmt.Sprintf("interrupted: %s not sent", report.Plural(s.sum.Counts[rows.StatusNotAttempted], "row"))
+	msg := "interrupted"
+	if s.stdout.wasClosed() {
+		msg = "interrupted, standard output closed (its reader went away)"
+	}
+	msg += fmt.Sprintf(": %s not sent", report.Plural(s.sum.Counts[rows.StatusNotAttempted], "row"))
 	if n := s.sum.Counts[rows.StatusUnknown]; n > 0 {
 		msg += fmt.Sprintf(", %s perhaps sent (unknown: looked up first next run)", report.Plural(n, "row"))
 	}

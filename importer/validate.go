@@ -9,8 +9,8 @@ import (
 // validateRunner checks every row and sends nothing.
 type validateRunner struct{}
 
-func (validateRunner) setup(_ context.Context, s *session) error {
-	if err := s.openList(false); err != nil {
+func (validateRunner) setup(ctx context.Context, s *session) error {
+	if err := s.openList(ctx, false); err != nil {
 		return err
 	}
 	return s.openRowOutputs()

@@ -31,9 +31,17 @@ func main() {
 // rest. The second cancels hard: stop requests at once, still complete
 // the outputs. The third cancels cut: leave the outputs partial, under
 // names that say so, and exit.
+//
+// SIGPIPE is asked for and never read: a write to a closed standard
+// output then fails with EPIPE instead of killing the process, and the
+// run stops as interrupted, its summary written (see importer's
+// stdoutPipe). It is no stop of its own: a connection to Topo reset
+// under a write raises it too.
 func stops(e *env) (release func()) {
 	sigs := make(chan os.Signal, 3)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	pipes := make(chan os.Signal, 1)
+	signal.Notify(pipes, syscall.SIGPIPE)
 	soft, cancelSoft := context.WithCancelCause(context.Background())
 	hard, cancelHard := context.WithCancel(context.Background())
 	cut, cancelCut := context.WithCancel(context.Background())
@@ -59,6 +67,7 @@ func stops(e *env) (release func()) {
 	}()
 	return func() {
 		signal.Stop(sigs)
+		signal.Stop(pipes)
 		close(done)
 		cancelSoft(nil)
 		cancelHard()

@@ -53,6 +53,9 @@ var targets = []target{
 	{"duplicate set at 10M keys: peak RSS per key (bytes)", "BenchmarkKeySet10M", "peak-RSS-B/key", true, 16, "#12"},
 	{"validate 10,000,000 rows: peak RSS (MiB)", "BenchmarkValidateTenMillion", "peak-RSS-MiB", true, 200, "#12"},
 	{"read 1M-row Excel-saved workbook: time vs fastest other Go reader (×)", "BenchmarkWorkbookReaders", "ours-vs-fastest-other", true, 1.3, "#12"},
+	{"resume a settled 1M-row journal: seconds", "BenchmarkResumeMillion", "resume-s", true, 2, "#19"},
+	{"resume a settled 1M-row journal: peak RSS (MiB)", "BenchmarkResumeMillion", "peak-RSS-MiB", true, 100, "#19"},
+	{"resume a settled 1M-row journal: peak RSS per row (bytes)", "BenchmarkResumeMillion", "peak-RSS-B/row", true, 64, "#19"},
 	{"read 1M-row Excel-saved workbook: peak RSS (MiB)", "BenchmarkWorkbookReaders", "ours-peak-MiB", true, 128, "#12"},
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -34,11 +35,23 @@ func IsWorkbook(path string) bool {
 // Measured against excelize and thedatashed/xlsxreader in
 // BenchmarkWorkbookReaders.
 func OpenWorkbook(path, sheet string, opt Options) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &SetupError{Err: err}
+	}
+	return OpenWorkbookFile(f, path, sheet, opt)
+}
+
+// OpenWorkbookFile is OpenWorkbook on the workbook already open as f (the
+// one open of a run's input: what it fingerprints is what it reads); name
+// is its path, for messages. The reader closes f, and so does a failure.
+func OpenWorkbookFile(f *os.File, name, sheet string, opt Options) (*Reader, error) {
 	v, err := validatorFor(opt)
 	if err != nil {
+		f.Close()
 		return nil, err
 	}
-	wb, err := openWorkbookFile(path)
+	wb, err := workbookOf(f, name)
 	if err != nil {
 		return nil, err
 	}

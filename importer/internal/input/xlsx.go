@@ -58,14 +58,11 @@ func (e *BombError) Error() string {
 // Usage marks it a setup error: nothing was sent.
 func (e *BombError) Usage() bool { return true }
 
-// openWorkbookFile opens the zip and reads the workbook's structure: its
-// sheets, their parts, the date system and where the shared strings are.
-// A file that is no zip is a *SetupError saying what it is instead.
-func openWorkbookFile(name string) (*workbook, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, &SetupError{Err: err}
-	}
+// workbookOf reads the structure of the workbook open as f (closed on
+// failure, and when the workbook is): its sheets, their parts, the date
+// system and where the shared strings are. A file that is no zip is a
+// *SetupError saying what it is instead.
+func workbookOf(f *os.File, name string) (*workbook, error) {
 	z, err := openZip(name, f)
 	if err != nil {
 		f.Close()

@@ -58,3 +58,16 @@ func (e *ElsewhereError) Error() string {
 
 // Usage marks it a setup error: nothing was sent.
 func (e *ElsewhereError) Usage() bool { return true }
+
+// UnreadableJournalError is a journal that cannot be read: not one, or a
+// file the run may not read.
+type UnreadableJournalError struct {
+	Path string
+	Err  error
+}
+
+func (e *UnreadableJournalError) Error() string { return e.Err.Error() }
+func (e *UnreadableJournalError) Unwrap() error { return e.Err }
+
+// Usage marks it a setup error: nothing was sent.
+func (e *UnreadableJournalError) Usage() bool { return true }

@@ -2,9 +2,7 @@ package ledger
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -39,8 +37,22 @@ type Journal struct {
 	syncing bool
 	err     error
 
-	settled map[int]rows.Outcome   // from earlier runs
-	unsure  map[int]pipeline.Prior // intent without outcome in earlier runs
+	// settled says where the outcome of each row earlier runs settled is
+	// in the file, read back when the row comes up (through rd, under
+	// rdMu, within the first valid bytes); unsure is what earlier runs
+	// may have sent without an outcome; unreadable, the settled rows whose
+	// outcome line could not be read back (they may have been sent).
+	settled    settledIndex
+	valid      int64
+	rdMu       sync.Mutex
+	rd         lineReader
+	unreadable map[int]bool
+	unsure     map[int]pipeline.Prior
+	// intents counts the intent lines loaded; otherUnfinished says the
+	// journal moved aside (another input) was of a run that wrote and
+	// never completed.
+	intents         int
+	otherUnfinished bool
 	// stops are the sequences earlier runs stopped (or meant to: "") for
 	// each row.
 	stops   map[int]map[string]string
@@ -113,11 +125,17 @@ type journalLine struct {
 	Report   string `json:"report,omitempty"`
 	Failures string `json:"failures,omitempty"`
 	Need     int    `json:"need,omitempty"`
+	// AllUnsure marks, from here on, every row without an outcome as
+	// maybe sent (MarkAllUnsure): a resume must go on looking them up.
+	AllUnsure bool `json:"unsure,omitempty"`
 }
 
 var opCodes = map[api.Op]string{api.OpCreate: "c", api.OpUpdate: "u", api.OpDelete: "d", api.OpStop: "s"}
 
 func opOf(code string) api.Op {
+	if code == "" {
+		return api.OpCreate // a create's intent names no op: the common line
+	}
 	for op, c := range opCodes {
 		if c == code {
 			return op
@@ -145,29 +163,34 @@ const (
 // journal of a completed run is left untouched unless force is set, in
 // which case it is moved aside like one of another input.
 func OpenJournal(path string, fp Fingerprint, force bool, d Durability) (*Journal, JournalState, error) {
-	j := &Journal{path: path, settled: map[int]rows.Outcome{}, unsure: map[int]pipeline.Prior{}, stops: map[int]map[string]string{},
-		stop: make(chan struct{}), d: d.withDefaults()}
+	j := &Journal{path: path, unsure: map[int]pipeline.Prior{}, stops: map[int]map[string]string{},
+		unreadable: map[int]bool{}, stop: make(chan struct{}), d: d.withDefaults()}
 	j.cond = sync.NewCond(&j.mu)
 	state := JournalNew
-	valid, header, err := j.load(fp)
+	valid, header, err := j.load()
 	switch {
 	case err != nil:
-		return nil, 0, err
+		return nil, 0, &UnreadableJournalError{Path: path, Err: err}
 	case header == nil:
 		valid = 0
 	case *header.FP != fp || force:
 		if err := os.Rename(path, path+".prev"); err != nil {
+			j.settled.release()
 			return nil, 0, err
 		}
 		state, valid = JournalOther, 0
-		j.settled, j.unsure, j.stops, j.done, j.corrupt = map[int]rows.Outcome{}, map[int]pipeline.Prior{}, map[int]map[string]string{}, nil, 0
+		j.otherUnfinished = j.done == nil && (j.intents > 0 || j.settled.len() > 0)
+		j.settled.release()
+		j.unsure, j.stops, j.done, j.corrupt, j.intents, j.allUnsure = map[int]pipeline.Prior{}, map[int]map[string]string{}, nil, 0, 0, false
 	case j.done != nil:
 		return j, JournalCompleted, nil
 	default:
 		state = JournalResumed
 	}
+	j.valid = valid
 	f, err := openFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
+		j.settled.release()
 		return nil, 0, err
 	}
 	// Drop a half-written last line: it is the crash's, not a record.
@@ -191,82 +214,6 @@ func OpenJournal(path string, fp Fingerprint, force bool, d Durability) (*Journa
 	return j, state, nil
 }
 
-// load reads an existing journal. It returns the length of its complete,
-// well-formed prefix and its header (nil when there is none).
-func (j *Journal) load(fp Fingerprint) (int64, *journalLine, error) {
-	data, err := readFile(j.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil, nil
-	}
-	if err != nil {
-		return 0, nil, err
-	}
-	var header *journalLine
-	var valid int64
-	for len(data) > 0 {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			break // a torn last line
-		}
-		var l journalLine
-		bad := json.Unmarshal(data[:i], &l) != nil
-		valid += int64(i + 1)
-		data = data[i+1:]
-		if bad {
-			// Whatever it said is lost: an intent, perhaps. Prior then
-			// makes every row without an outcome "maybe sent".
-			j.corrupt++
-			continue
-		}
-		switch {
-		case l.FP != nil:
-			if header == nil {
-				header = &l
-			}
-		case l.Intent > 0 && l.Op == opCodes[api.OpStop]:
-			if _, ok := j.stops[l.Intent][l.ID]; !ok {
-				j.noteStop(l.Intent, l.ID, "")
-			}
-		case l.Intent > 0:
-			j.unsure[l.Intent] = l.prior(j.unsure[l.Intent])
-		case l.StopRow > 0:
-			j.noteStop(l.StopRow, l.ID, l.Result)
-		case l.Row > 0:
-			delete(j.unsure, l.Row)
-			j.settled[l.Row] = l.outcome()
-		case l.Done != "":
-			j.done = &l
-		}
-	}
-	if header == nil && valid > 0 {
-		return 0, nil, fmt.Errorf("%s is not a topo-exclusions journal", j.path)
-	}
-	return valid, header, nil
-}
-
-// prior is what this intent line, after earlier ones (was) of the same
-// row, says may have been sent. A create's time is the earliest: a rerun
-// that was killed too notes the row again, later than its first attempt.
-func (l *journalLine) prior(was pipeline.Prior) pipeline.Prior {
-	p := pipeline.Prior{MaybeSent: true, Op: opOf(l.Op), ID: l.ID, At: was.At}
-	if l.At > 0 && p.Op == api.OpCreate && (p.At.IsZero() || time.UnixMilli(l.At).Before(p.At)) {
-		p.At = time.UnixMilli(l.At)
-	}
-	if l.PrevSet {
-		p.Previous = &rows.Previous{Reason: l.PrevRsn, Until: l.PrevUnt}
-	}
-	return p
-}
-
-func (l *journalLine) outcome() rows.Outcome {
-	o := rows.Outcome{Status: l.Status, ID: l.ID, HTTPStatus: l.HTTP, ErrorType: l.ErrType,
-		Err: l.Err, RequestID: l.Request, Attempts: l.Attempts, MaybeSent: l.Maybe, Lifted: l.Lifted}
-	if l.PrevSet {
-		o.Previous = &rows.Previous{Reason: l.PrevRsn, Until: l.PrevUnt}
-	}
-	return o
-}
-
 // Corrupt counts the unreadable lines that loading skipped.
 func (j *Journal) Corrupt() int { return j.corrupt }
 
@@ -285,10 +232,26 @@ func (j *Journal) Completed() Completion {
 	return Completion{When: j.done.Done, Report: j.done.Report, Failures: j.done.Failures, NeedAction: j.done.Need}
 }
 
-// Settled returns the outcome an earlier run recorded for row num.
+// Settled returns the outcome an earlier run recorded for row num, read
+// back from the journal. An outcome line that cannot be read back
+// settles nothing: the row may have been sent (see Prior).
 func (j *Journal) Settled(num int) (rows.Outcome, bool) {
-	o, ok := j.settled[num]
-	return o, ok
+	at, ok := j.settled.find(num)
+	if !ok {
+		return rows.Outcome{}, false
+	}
+	j.rdMu.Lock()
+	defer j.rdMu.Unlock()
+	var l journalLine
+	line, err := j.rd.lineAt(j.f, at, j.valid)
+	if err == nil {
+		err = parseLine(line, &l)
+	}
+	if err != nil || l.Row != num || l.Intent != 0 {
+		j.unreadable[num] = true
+		return rows.Outcome{}, false
+	}
+	return l.outcome(), true
 }
 
 // Prior says what an earlier run may have done to row num without
@@ -298,21 +261,48 @@ func (j *Journal) Prior(num int) pipeline.Prior {
 	if p, ok := j.unsure[num]; ok {
 		return p
 	}
-	if _, ok := j.settled[num]; ok {
+	j.rdMu.Lock()
+	unreadable := j.unreadable[num]
+	j.rdMu.Unlock()
+	if unreadable {
+		return pipeline.Prior{MaybeSent: true}
+	}
+	if _, ok := j.settled.find(num); ok {
 		return pipeline.Prior{}
 	}
-	if j.corrupt > 0 || j.allUnsure {
+	if j.corrupt > 0 || j.unsureAll() {
 		return pipeline.Prior{MaybeSent: true}
 	}
 	return pipeline.Prior{}
 }
 
 // MarkAllUnsure makes every row without an outcome one that may have
-// been sent: it is looked up before anything is sent again.
-func (j *Journal) MarkAllUnsure() { j.allUnsure = true }
+// been sent: it is looked up before anything is sent again. The journal
+// keeps it (on disk before any write of this run goes out), so that a
+// resume of this run goes on looking them up.
+func (j *Journal) MarkAllUnsure() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.allUnsure {
+		j.allUnsure = true
+		j.append(journalLine{AllUnsure: true})
+	}
+}
+
+func (j *Journal) unsureAll() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.allUnsure
+}
 
 // Resumed counts the rows earlier runs settled and left unsure.
-func (j *Journal) Resumed() (settled, unsure int) { return len(j.settled), len(j.unsure) }
+func (j *Journal) Resumed() (settled, unsure int) { return j.settled.len(), len(j.unsure) }
+
+// OtherUnfinished says the journal found at the path, of another input
+// or other settings (JournalOther), was of a run that wrote to Topo and
+// never completed: what it sent, and whether today's rows are among it,
+// is no longer known.
+func (j *Journal) OtherUnfinished() bool { return j.otherUnfinished }
 
 // Intend notes a write that may be sent now, and returns a wait that
 // returns once the note is on disk.
@@ -358,7 +348,7 @@ func (j *Journal) Complete(c Completion) error {
 // a run that stopped at a setup error leaves no journal behind.
 func (j *Journal) Discard() error {
 	j.mu.Lock()
-	empty := j.written <= 1 && len(j.settled) == 0 && len(j.unsure) == 0
+	empty := j.written <= 1 && j.settled.len() == 0 && len(j.unsure) == 0
 	j.mu.Unlock()
 	err := j.Close()
 	if empty {
@@ -372,6 +362,7 @@ func (j *Journal) Discard() error {
 // Close syncs what is left and closes the file.
 func (j *Journal) Close() error {
 	if j.f == nil {
+		j.settled.release() // a completed journal's, never opened for writing
 		return nil
 	}
 	close(j.stop)
@@ -380,10 +371,13 @@ func (j *Journal) Close() error {
 	target := j.written
 	j.mu.Unlock()
 	err := j.syncTo(target)
+	j.rdMu.Lock()
 	if cerr := j.f.Close(); err == nil {
 		err = cerr
 	}
 	j.f = nil
+	j.settled.release()
+	j.rdMu.Unlock()
 	return err
 }
 
@@ -439,16 +433,6 @@ func (j *Journal) syncLoop() {
 			return
 		}
 	}
-}
-
-// readFile reads a whole file without following a link at its end.
-func readFile(path string) ([]byte, error) {
-	f, err := openFile(path, os.O_RDONLY, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
 }
 
 func (j *Journal) noteStop(row int, seq, result string) {

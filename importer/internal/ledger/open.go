@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -16,15 +16,20 @@ import (
 type Options struct {
 	// Journal is the journal's path; State the cron state's (optional).
 	Journal, State string
-	// Registry is the folder (in the user's state directory) that records,
-	// per fingerprint, the runs under way and the ones completed, so that
-	// two runs of the same input against the same Topo never both send,
-	// whatever their --journal. Empty: no registry.
-	Registry string
-	// Input is the list's path (standard input's spool, see Spool).
+	// Registries are the folders that may hold the registry of runs,
+	// which records, per fingerprint, the runs under way and the ones
+	// completed, so that two runs of the same input against the same Topo
+	// never both send, whatever their --journal: the first where it can
+	// be kept (made, and its lock taken) is used (Session.Registry), and
+	// if none can, the run stops. Empty ones are skipped; none: no
+	// registry.
+	Registries []string
+	// Input is the fingerprint of the list's bytes ("sha256:" and hex):
+	// the hash of what the run reads, taken from the one open of the
+	// input (or the spool's, see Spool).
 	Input string
-	// Spool, when standard input is the list, is its copy: removed when
-	// the run completes.
+	// Spool, when the list is a stream (standard input, a pipe), is its
+	// copy: removed when the run completes.
 	Spool *Spool
 	// Settings is the canonical text of the settings the list is read
 	// and sent with, as parsed or detected (not the flags as typed:
@@ -76,6 +81,9 @@ type Session struct {
 	// State of the journal when opened, and what is worth saying of it.
 	Opened JournalState
 	Notes  []string
+	// RegistryMissed are the folders the registry of runs could not be
+	// kept in, each with why, before the one it is kept in (Registry).
+	RegistryMissed []string
 
 	fp     Fingerprint
 	report string
@@ -100,21 +108,12 @@ func Open(opt Options) (s *Session, err error) {
 		}
 	}()
 	s.locks = append(s.locks, opt.Locks...)
-	input, err := s.fingerprintInput(opt)
-	if err != nil {
-		return s, err
+	if !strings.HasPrefix(opt.Input, "sha256:") {
+		return s, fmt.Errorf("no fingerprint of the input (%q)", opt.Input)
 	}
-	s.fp = Fingerprint{Input: input, Settings: hash(opt.Settings + "\x1f" + opt.Target)}
-	if opt.Registry != "" {
-		s.registry = &registry{dir: opt.Registry}
-		if err := os.MkdirAll(opt.Registry, 0o700); err != nil {
-			return s, fmt.Errorf("the run registry: %w", err)
-		}
-		l, err := TryLock(s.registry.lockPath(s.fp), "is running the same input against the same Topo")
-		if err != nil {
-			return s, err
-		}
-		s.locks = append(s.locks, l)
+	s.fp = Fingerprint{Input: opt.Input, Settings: hash(opt.Settings + "\x1f" + opt.Target)}
+	if err := s.openRegistry(opt.Registries); err != nil {
+		return s, err
 	}
 	if opt.Locks == nil {
 		locks, err := LockFiles(opt.Journal, opt.State)
@@ -134,6 +133,47 @@ func Open(opt Options) (s *Session, err error) {
 	return s, nil
 }
 
+// openRegistry keeps the registry in the first of dirs where it can be
+// made and its lock taken. Another run holding the lock stops the run;
+// a folder that cannot be made or written is passed over, and said.
+func (s *Session) openRegistry(dirs []string) error {
+	var missed []string
+	for _, dir := range dirs {
+		if dir == "" {
+			continue
+		}
+		r := &registry{dir: dir}
+		err := os.MkdirAll(dir, 0o700)
+		var l *Lock
+		if err == nil {
+			l, err = TryLock(r.lockPath(s.fp), "is running the same input against the same Topo")
+		}
+		var locked *LockedError
+		switch {
+		case errors.As(err, &locked):
+			return err
+		case err != nil:
+			missed = append(missed, fmt.Sprintf("%s (%v)", dir, err))
+			continue
+		}
+		s.registry, s.RegistryMissed = r, missed
+		s.locks = append(s.locks, l)
+		return nil
+	}
+	if len(missed) > 0 {
+		return fmt.Errorf("the registry of runs can be kept nowhere: %s", strings.Join(missed, "; "))
+	}
+	return nil
+}
+
+// Registry is the folder the registry of runs is kept in ("": none).
+func (s *Session) Registry() string {
+	if s.registry == nil {
+		return ""
+	}
+	return s.registry.dir
+}
+
 // openJournal opens the journal and applies the registry's knowledge.
 func (s *Session) openJournal(opt Options) error {
 	var entry *runEntry
@@ -148,24 +188,48 @@ func (s *Session) openJournal(opt Options) error {
 		force = true
 		s.Notes = append(s.Notes, fmt.Sprintf("a removal ran against this Topo after this input's run completed on %s: running it again, every row looked up before anything is sent", entry.Completed.When))
 	}
+	var lost string // how the memory of a run under way was lost
 	switch {
 	case entry == nil || force:
 	case entry.Completed != nil:
 		return &CompletedError{Completion: *entry.Completed, Journal: entry.Journal}
-	case entry.Journal != abs && recordsWrites(entry.Journal):
-		return &ElsewhereError{Journal: entry.Journal}
+	case entry.Journal != abs:
+		switch readable, writes := journalWrites(entry.Journal); {
+		case readable && writes:
+			return &ElsewhereError{Journal: entry.Journal}
+		case !readable:
+			lost = fmt.Sprintf("the registry of runs says a run of this input against this Topo was under way, journaled at %s, which is gone or cannot be read", entry.Journal)
+		}
 	}
 	j, st, err := OpenJournal(opt.Journal, s.fp, force, opt.Durability)
+	var unreadable *UnreadableJournalError
+	var link *SymlinkError
+	if errors.As(err, &unreadable) && !errors.As(err, &link) && underWay(entry) && os.Rename(opt.Journal, opt.Journal+".prev") == nil {
+		lost = fmt.Sprintf("the journal %s cannot be read (%v), and the registry of runs says its run was under way: moved to %s.prev", opt.Journal, unreadable.Err, opt.Journal)
+		j, st, err = OpenJournal(opt.Journal, s.fp, force, opt.Durability)
+	}
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", opt.Journal, err)
 	}
 	s.Journal, s.Opened = j, st
-	switch st {
-	case JournalCompleted:
+	switch {
+	case lost != "":
+	case underWay(entry) && !force && entry.Journal == abs && (st == JournalNew || st == JournalOther):
+		lost = fmt.Sprintf("the registry of runs says a run of this input against this Topo was under way, journaled at %s, and that journal is gone", abs)
+	case st == JournalOther && j.OtherUnfinished():
+		lost = fmt.Sprintf("the journal %s was of another input or other settings, whose run wrote to Topo and never completed (a crash? a replaced export?): moved to %s.prev", opt.Journal, opt.Journal)
+	}
+	switch {
+	case st == JournalCompleted:
 		return &CompletedError{Completion: j.Completed(), Journal: opt.Journal}
-	case JournalOther:
+	case lost != "":
+		// Blind, a run would send again what the lost run sent, and a Topo
+		// that does not enforce uniqueness would hold it twice.
+		j.MarkAllUnsure()
+		s.Notes = append(s.Notes, lost+": what that run sent is not known here, so every row is looked up before anything is sent (maybe_sent)")
+	case st == JournalOther:
 		s.Notes = append(s.Notes, fmt.Sprintf("the journal %s was for another input or other settings: moved to %s.prev, starting afresh", opt.Journal, opt.Journal))
-	case JournalResumed:
+	case st == JournalResumed:
 		settled, unsure := j.Resumed()
 		s.Notes = append(s.Notes, fmt.Sprintf("resuming an interrupted run (journal %s): %d rows already settled, %d to look up first", opt.Journal, settled, unsure))
 	}
@@ -184,43 +248,40 @@ func (s *Session) openJournal(opt Options) error {
 	return nil
 }
 
-// fingerprintInput hashes the input's bytes.
-func (s *Session) fingerprintInput(opt Options) (string, error) {
-	if opt.Spool != nil {
-		return opt.Spool.sum, nil
-	}
-	h := sha256.New()
-	f, err := os.Open(opt.Input)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// Spool is standard input kept as a file beside the journal, named by its
-// hash (readable by its owner only): only so can the same bytes piped
-// again be recognised and the run resumed. It is removed when the run
-// completes, and outlives one that does not, for the rerun.
+// Spool is a stream given as the list (standard input, a pipe, a FIFO)
+// kept as a file beside the journal, named by its hash (readable by its
+// owner only): only so can the same bytes piped again be recognised and
+// the run resumed. It is removed when the run completes, and outlives one
+// that does not, for the rerun.
 type Spool struct {
 	Path string
 	sum  string
 }
 
-// SpoolStdin copies r to a spool beside the journal.
-func SpoolStdin(journal string, r io.Reader) (*Spool, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(journal), filepath.Base(journal)+".stdin-*")
+// Sum is the hash of the bytes read from the stream, as they were read.
+func (sp *Spool) Sum() string { return sp.sum }
+
+// SpoolTempPrefix follows the journal's name in the name of a spool
+// being written (renamed to its final name once complete): a run killed
+// meanwhile leaves one behind.
+const SpoolTempPrefix = ".stdin-"
+
+// SpoolStream copies r to a spool beside the journal, hashing the bytes
+// as they are read.
+func SpoolStream(journal string, r io.Reader) (*Spool, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(journal), filepath.Base(journal)+SpoolTempPrefix+"*")
 	if err != nil {
+		return nil, err
+	}
+	if err := HoldTemp(tmp); err != nil {
+		tmp.Close()
 		return nil, err
 	}
 	h := sha256.New()
 	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return nil, fmt.Errorf("reading standard input: %w", err)
+		return nil, fmt.Errorf("reading the input: %w", err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	sp := &Spool{Path: journal + "." + sum[:16] + ".stdin", sum: "sha256:" + sum}
@@ -301,15 +362,8 @@ func hash(s string) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// recordsWrites says whether the journal at path noted any write: a run
-// stopped before its first (a refused key, say) sent nothing to repeat.
-func recordsWrites(path string) bool {
-	data, err := readFile(path)
-	if err != nil {
-		return false
-	}
-	return bytes.Contains(data, []byte(`"i":`)) || bytes.Contains(data, []byte(`"o":`))
-}
+// underWay says the registry's entry is of a run that never completed.
+func underWay(e *runEntry) bool { return e != nil && e.Completed == nil }
 
 func absOrEmpty(path string) string {
 	if path == "" {

@@ -64,14 +64,21 @@ func (r *registry) write(fp Fingerprint, e runEntry) error {
 	return writeFileAtomically(r.name(fp)+".json", b)
 }
 
+// EntryTempPrefix names a registry entry being written.
+const EntryTempPrefix = ".entry-"
+
 // writeFileAtomically writes a small file through a new one beside it,
 // synced, and a rename.
 func writeFileAtomically(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".entry-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), EntryTempPrefix+"*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	if err := HoldTemp(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return err

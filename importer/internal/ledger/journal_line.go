@@ -1,0 +1,201 @@
+package ledger
+
+import (
+	"encoding/json"
+
+	"github.com/topo-io/topo-exclusions/importer/rows"
+)
+
+// parseLine decodes one journal line (without its newline) into l.
+//
+// Resuming a million-row journal reads two million lines, and again one
+// per settled row as the rows come up: through encoding/json that alone
+// took over three seconds. The lines this package writes are
+// json.Marshal's of a journalLine — one flat object, no spaces, ASCII
+// strings — so those are read here without reflection; anything else
+// (the header's nested fingerprint, an escaped string, a line edited by
+// hand, a damaged one) is left to encoding/json, which decides.
+func parseLine(b []byte, l *journalLine) error {
+	if fastLine(b, l) {
+		return nil
+	}
+	// Decoded apart, so that l (the caller's, line after line) need not
+	// live on the heap.
+	slow := new(journalLine)
+	err := json.Unmarshal(b, slow)
+	*l = *slow
+	return err
+}
+
+// fastLine decodes the flat lines parseLine knows, and reports false for
+// anything else (l is then to be discarded).
+func fastLine(b []byte, l *journalLine) bool {
+	*l = journalLine{}
+	if len(b) < 2 || b[0] != '{' {
+		return false
+	}
+	if b[1] == '}' {
+		return len(b) == 2
+	}
+	for i := 1; ; {
+		key, next, ok := plainString(b, i)
+		if !ok || next >= len(b) || b[next] != ':' {
+			return false
+		}
+		if i, ok = l.set(key, b, next+1); !ok || i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case ',':
+			i++
+		case '}':
+			return i+1 == len(b)
+		default:
+			return false
+		}
+	}
+}
+
+// set decodes the value at b[i:] into the field key names, and returns
+// where the value ends. Unknown keys, and values of the wrong type, make
+// it give up (encoding/json then has its say).
+func (l *journalLine) set(key []byte, b []byte, i int) (int, bool) {
+	var n *int
+	var s *string
+	var flag *bool
+	switch string(key) {
+	case "journal":
+		n = &l.Journal
+	case "i":
+		n = &l.Intent
+	case "o":
+		n = &l.Row
+	case "h":
+		n = &l.HTTP
+	case "a":
+		n = &l.Attempts
+	case "so":
+		n = &l.StopRow
+	case "need":
+		n = &l.Need
+	case "t":
+		v, end, ok := plainInt(b, i)
+		l.At = v
+		return end, ok
+	case "started":
+		s = &l.Started
+	case "op":
+		s = &l.Op
+	case "pr":
+		s = &l.PrevRsn
+	case "pu":
+		s = &l.PrevUnt
+	case "id":
+		s = &l.ID
+	case "et":
+		s = &l.ErrType
+	case "e":
+		s = &l.Err
+	case "rq":
+		s = &l.Request
+	case "lift":
+		s = &l.Lifted
+	case "r":
+		s = &l.Result
+	case "done":
+		s = &l.Done
+	case "report":
+		s = &l.Report
+	case "failures":
+		s = &l.Failures
+	case "s":
+		v, end, ok := plainString(b, i)
+		l.Status = status(v)
+		return end, ok
+	case "pv":
+		flag = &l.PrevSet
+	case "m":
+		flag = &l.Maybe
+	case "unsure":
+		flag = &l.AllUnsure
+	default:
+		return i, false
+	}
+	switch {
+	case n != nil:
+		v, end, ok := plainInt(b, i)
+		*n = int(v)
+		return end, ok
+	case s != nil:
+		v, end, ok := plainString(b, i)
+		*s = string(v)
+		return end, ok
+	}
+	return plainBool(b, i, flag)
+}
+
+// plainString reads the JSON string at b[i:] when it holds only printable
+// ASCII and no escapes: its content, and the index after its closing quote.
+func plainString(b []byte, i int) ([]byte, int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, i, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return b[i+1 : j], j + 1, true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return nil, i, false
+		}
+	}
+	return nil, i, false
+}
+
+// plainInt reads the JSON integer at b[i:] (at most 18 digits, no
+// fraction or exponent).
+func plainInt(b []byte, i int) (int64, int, bool) {
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
+	}
+	start := i
+	var v int64
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		v = v*10 + int64(b[i]-'0')
+	}
+	digits := i - start
+	if digits == 0 || digits > 18 || digits > 1 && b[start] == '0' {
+		return 0, i, false
+	}
+	if i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
+		return 0, i, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, i, true
+}
+
+func plainBool(b []byte, i int, flag *bool) (int, bool) {
+	switch {
+	case len(b)-i >= 4 && string(b[i:i+4]) == "true":
+		*flag = true
+		return i + 4, true
+	case len(b)-i >= 5 && string(b[i:i+5]) == "false":
+		*flag = false
+		return i + 5, true
+	}
+	return i, false
+}
+
+// status is the status b names; those a journal usually holds are
+// returned without allocating a string.
+func status(b []byte) rows.Status {
+	for _, s := range [...]rows.Status{rows.StatusCreated, rows.StatusExists, rows.StatusExtended, rows.StatusUpdated,
+		rows.StatusRemoved, rows.StatusNotFound, rows.StatusFailed, rows.StatusProtected, rows.StatusExistsShorter} {
+		if string(s) == string(b) {
+			return s
+		}
+	}
+	return rows.Status(b)
+}
