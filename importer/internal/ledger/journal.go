@@ -106,6 +106,8 @@ type journalLine struct {
 	Attempts int         `json:"a,omitempty"`
 	Maybe    bool        `json:"m,omitempty"`
 	Lifted   string      `json:"lift,omitempty"` // an opt-out this run lifted (--lift-optouts)
+	PrevMsg  string      `json:"pm,omitempty"`   // a delete's record's message
+	Held     *heldLine   `json:"held,omitempty"` // Topo's record as the run left it
 	// A stop's outcome: the row, the sequence (ID) and what became of it.
 	StopRow  int    `json:"so,omitempty"`
 	Result   string `json:"r,omitempty"`
@@ -113,6 +115,16 @@ type journalLine struct {
 	Report   string `json:"report,omitempty"`
 	Failures string `json:"failures,omitempty"`
 	Need     int    `json:"need,omitempty"`
+}
+
+// heldLine is an outcome's rows.Held, in the journal's short names.
+type heldLine struct {
+	Email       string `json:"e,omitempty"`
+	LinkedInURL string `json:"l,omitempty"`
+	Domain      string `json:"d,omitempty"`
+	Reason      string `json:"r"`
+	Until       string `json:"u,omitempty"`
+	Message     string `json:"m,omitempty"`
 }
 
 var opCodes = map[api.Op]string{api.OpCreate: "c", api.OpUpdate: "u", api.OpDelete: "d", api.OpStop: "s"}
@@ -253,7 +265,7 @@ func (l *journalLine) prior(was pipeline.Prior) pipeline.Prior {
 		p.At = time.UnixMilli(l.At)
 	}
 	if l.PrevSet {
-		p.Previous = &rows.Previous{Reason: l.PrevRsn, Until: l.PrevUnt}
+		p.Previous = &rows.Previous{Reason: l.PrevRsn, Until: l.PrevUnt, Message: l.PrevMsg}
 	}
 	return p
 }
@@ -261,6 +273,9 @@ func (l *journalLine) prior(was pipeline.Prior) pipeline.Prior {
 func (l *journalLine) outcome() rows.Outcome {
 	o := rows.Outcome{Status: l.Status, ID: l.ID, HTTPStatus: l.HTTP, ErrorType: l.ErrType,
 		Err: l.Err, RequestID: l.Request, Attempts: l.Attempts, MaybeSent: l.Maybe, Lifted: l.Lifted}
+	if h := l.Held; h != nil {
+		o.Held = &rows.Held{Email: h.Email, LinkedInURL: h.LinkedInURL, Domain: h.Domain, Reason: h.Reason, Until: h.Until, Message: h.Message}
+	}
 	if l.PrevSet {
 		o.Previous = &rows.Previous{Reason: l.PrevRsn, Until: l.PrevUnt}
 	}
@@ -322,7 +337,7 @@ func (j *Journal) Intend(in pipeline.Intent) (durable func() error) {
 		l.Op = opCodes[in.Op]
 	}
 	if in.Previous != nil {
-		l.PrevSet, l.PrevRsn, l.PrevUnt = true, in.Previous.Reason, in.Previous.Until
+		l.PrevSet, l.PrevRsn, l.PrevUnt, l.PrevMsg = true, in.Previous.Reason, in.Previous.Until, in.Previous.Message
 	}
 	j.mu.Lock()
 	j.append(l)
@@ -335,6 +350,9 @@ func (j *Journal) Intend(in pipeline.Intent) (durable func() error) {
 func (j *Journal) Record(o rows.Outcome) error {
 	l := journalLine{Row: o.Row.Num, Status: o.Status, ID: o.ID, HTTP: o.HTTPStatus,
 		ErrType: o.ErrorType, Err: o.Err, Request: o.RequestID, Attempts: o.Attempts, Maybe: o.MaybeSent, Lifted: o.Lifted}
+	if h := o.Held; h != nil {
+		l.Held = &heldLine{h.Email, h.LinkedInURL, h.Domain, h.Reason, h.Until, h.Message}
+	}
 	if o.Previous != nil {
 		l.PrevSet, l.PrevRsn, l.PrevUnt = true, o.Previous.Reason, o.Previous.Until
 	}
