@@ -219,7 +219,7 @@ func (s *session) openRowOutputs() error {
 		return err
 	}
 	fw, err := report.NewFailures(fail.w, report.FailuresFormat{
-		Kind: info.Kind, Removal: s.opts.Removal, Delimiter: info.Delimiter, BOM: info.BOM, SepLine: info.SepLine,
+		Kind: info.Kind, Removal: s.opts.Removal, Spreadsheet: s.paths.failures != "-", Extra: info.Extra,
 	})
 	if err != nil {
 		out.discard()

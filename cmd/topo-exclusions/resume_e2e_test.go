@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -20,13 +19,10 @@ func importCmd(t *testing.T, dir, input string, srv *topotest.Server, extra ...s
 	return process(t, dir, []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}, append(args, input)...)
 }
 
+// reportRows reads a report's rows, or a failures file's (tab-separated).
 func reportRows(t *testing.T, dir, name string) [][]string {
 	t.Helper()
-	recs, err := csv.NewReader(strings.NewReader(readFile(t, dir, name))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs[1:]
+	return csvRecords(t, readFile(t, dir, name))[1:]
 }
 
 // TestChaosKillAndResume is the proof: kill -9 the import at random

@@ -145,10 +145,25 @@ type Row struct {
 	// MaybeSent says an earlier run's attempt may have reached Topo (the
 	// failures file's maybe_sent column): look it up before sending.
 	MaybeSent bool
+	// SourceRow is the row of the spreadsheet this row first came from,
+	// when the input is a failures file (its source_row); 0: Num is.
+	SourceRow int
+	// Extra holds the cells of the input's other columns (names, CRM
+	// ids), which the failures file keeps; nil when there are none.
+	Extra []string
 
 	hashes        [2]uint64 // of its keys, for the duplicate set (Validator)
 	nhashes       uint8     // how many of hashes are set
 	unicodeDomain bool      // its email's domain was converted (Validator)
+}
+
+// Source is the row of the spreadsheet the row first came from: its
+// source_row, through every round of failures files, or its own number.
+func (r Row) Source() int {
+	if r.SourceRow > 0 {
+		return r.SourceRow
+	}
+	return r.Num
 }
 
 // Keys are what identify the row in Topo: its email and LinkedIn URL, or

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,10 @@ type Info struct {
 	Columns map[Field]string
 	// Ignored lists headers no field claims.
 	Ignored []string
+	// Extra names the input's own other columns (names, CRM ids: not the
+	// tool's), as the failures file writes them; each row's Extra holds
+	// their cells.
+	Extra []string
 	// BOM says the text began with a byte-order mark.
 	BOM bool
 	// SepLine says the text began with Excel's "sep=;" line, which named
@@ -75,6 +80,7 @@ type Reader struct {
 	info     Info
 	raw      rows.Fields
 	maybe    bool // the row's maybe_sent cell
+	source   int  // the row's source_row cell (0: none)
 	done     bool // the end of the input was reached
 	tail          // records held back while a footer is told from data
 	// mu guards info.Warnings, which reading adds to while a run may be
@@ -150,7 +156,7 @@ func (rd *Reader) readHeader(opt Options) error {
 	if !rd.cols.has(FieldReason) && rd.validate.DefaultReason == "" && !opt.Removal {
 		return setupErrorf("no reason column (the header has %s): name one with --map reason=\"Column Name\", or pass --default-reason (for example --default-reason unsubscribed)", quoteList(names))
 	}
-	rd.info.Columns, rd.info.Ignored = map[Field]string{}, rd.cols.unknown
+	rd.info.Columns, rd.info.Ignored, rd.info.Extra = map[Field]string{}, rd.cols.unknown, rd.cols.extraNames(names)
 	for f, i := range rd.cols.index {
 		if i >= 0 {
 			rd.info.Columns[Field(f)] = strings.TrimSpace(names[i])
@@ -234,7 +240,15 @@ func (r *Reader) read() (rows.Row, error) {
 	default:
 		row = r.validate.Normalize(rec.row, r.raw)
 	}
-	row.MaybeSent = r.maybe
+	row.MaybeSent, row.SourceRow = r.maybe, r.source
+	if len(r.cols.extra) > 0 {
+		row.Extra = make([]string, len(r.cols.extra))
+		for n, i := range r.cols.extra {
+			if i < len(rec.fields) {
+				row.Extra[n] = rows.Unguard(rec.fields[i])
+			}
+		}
+	}
 	return row, nil
 }
 
@@ -265,6 +279,10 @@ func (r *Reader) fill(rec []string) {
 		Reason: cell(FieldReason), Message: cell(FieldMessage), Until: cell(FieldUntil),
 	}
 	r.maybe = isTrue(cell(FieldMaybeSent))
+	r.source = 0
+	if n, err := strconv.Atoi(strings.TrimSpace(cell(FieldSourceRow))); err == nil && n > 0 {
+		r.source = n
+	}
 	if r.sheet != nil {
 		r.raw.Until = r.sheet.date(r.raw.Until)
 	}
