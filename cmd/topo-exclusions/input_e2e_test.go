@@ -26,7 +26,6 @@ func TestAReportFooterIsNoInvalidRow(t *testing.T) {
 	}
 }
 
-
 // TestAnImportsReportIsARemovalList: the README calls an import's report a
 // removal list: it reads as one, with no --map.
 func TestAnImportsReportIsARemovalList(t *testing.T) {
