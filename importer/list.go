@@ -154,6 +154,7 @@ func (s *session) openLedger() error {
 	opt := ledger.Options{
 		Journal: s.paths.journal, State: s.paths.state, Input: s.list.name, Spool: s.list.spool,
 		Settings: fingerprintSettings(s.dec, s.opts.Removal, s.list.reader.Info()),
+		Shown:    shownSettings(s.dec, s.opts.Removal, s.list.reader.Info(), s.opts.Command.String(), s.link.client.BaseURL(), s.link.access.Workspace),
 		Target:   s.opts.Command.String() + " " + s.link.client.BaseURL() + " " + s.link.access.Workspace,
 		Force:    s.opts.Force, Report: s.paths.report, Registry: s.env.StateDir, Durability: ledger.Durability{Now: s.env.Now, Sync: s.env.Sync},
 		Locks: s.locks, Workspace: s.topoID(),

@@ -9,6 +9,7 @@ import (
 	"github.com/topo-io/topo-exclusions/importer/internal/input"
 	"github.com/topo-io/topo-exclusions/importer/internal/settle"
 	"github.com/topo-io/topo-exclusions/importer/rows"
+	"github.com/topo-io/topo-exclusions/report"
 )
 
 // sends says whether the command talks to Topo.
@@ -201,6 +202,29 @@ func fingerprintSettings(d decisions, removal bool, info input.Info) string {
 		parts = append(parts, "date_order="+d.read.DateOrder.String())
 	}
 	return strings.Join(parts, "\x1f")
+}
+
+// shownSettings names the fingerprint's settings (and the run's target)
+// as the operator gives them, so that a journal set aside can say which
+// one changed: --existing was extend, now keep.
+func shownSettings(d decisions, removal bool, info input.Info, command, baseURL, workspace string) map[string]string {
+	var maps []string
+	for f, h := range d.read.Map {
+		maps = append(maps, fmt.Sprintf("%s=%s", f, h))
+	}
+	slices.Sort(maps)
+	if removal && command == "plan" {
+		command += " --remove"
+	}
+	m := map[string]string{
+		"the encoding": string(info.Encoding), "the delimiter": report.DelimiterName(info.Delimiter), "--sheet": info.Sheet,
+		"--kind": info.Kind.String(), "--default-reason": d.read.DefaultReason, "--map": strings.Join(maps, " "),
+		"the command": command, "--base-url": baseURL, "the key's workspace": workspace, "--existing": d.existing.String(),
+	}
+	if d.read.DateOrder != rows.DateOrderUnset {
+		m["--date-order"] = d.read.DateOrder.String()
+	}
+	return m
 }
 
 func displayInput(path string) string {

@@ -52,6 +52,9 @@ type Summary struct {
 	Report   string `json:"report"`
 	Failures string `json:"failures"`
 	Paths    Paths  `json:"paths"`
+	// Kept names the report and failures file this run replaced, kept one
+	// generation as NAME.prev: a rerun never loses the proof.
+	Kept []string `json:"kept,omitempty"`
 	// Partial says the outputs were cut short (a third signal): they sit
 	// under names that say so, and Missing says what they lack.
 	Partial bool   `json:"partial,omitempty"`
@@ -272,6 +275,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 			need = "row needs"
 		}
 		fmt.Fprintf(&b, "failures: %s (%s %s action)\n", s.Failures, group(s.FailureRows), need)
+	}
+	if len(s.Kept) > 0 {
+		fmt.Fprintf(&b, "kept:     %s (what this run replaced)\n", strings.Join(s.Kept, ", "))
 	}
 	if s.Resume != "" {
 		fmt.Fprintf(&b, "resume:   %s\n", s.Resume)

@@ -139,7 +139,7 @@ func TestCompletedRunIsANoOp(t *testing.T) {
 		t.Errorf("a completed run sent %d requests, want only the key check's two (it names the workspace the run is known by)", n)
 	}
 	res = runBinaryEnv(t, dir, input+"zed@example.com,,other,,\n", env, "import", "--rate", "0", "-")
-	if res.code != 0 || !strings.Contains(res.stderr, "another input") || srv.Stats().Created != 8 {
+	if res.code != 0 || !strings.Contains(res.stderr, "the input's bytes changed") || srv.Stats().Created != 8 {
 		t.Errorf("other bytes on stdin: exit %d, created %d\n%s", res.code, srv.Stats().Created, res.stderr)
 	}
 	res = runBinaryEnv(t, dir, input, env, "import", "--rate", "0", "--force", "-")

@@ -49,6 +49,8 @@ type Journal struct {
 	// allUnsure makes every row without an outcome "maybe sent" (a forced
 	// rerun of an input that earlier runs sent).
 	allUnsure bool
+	// aside says why the journal found was set aside (JournalOther).
+	aside string
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -76,9 +78,12 @@ func (d Durability) withDefaults() Durability {
 const SyncEvery = 500 * time.Millisecond
 
 // Fingerprint identifies an input and the settings that change outcomes.
+// Shown names those settings as the operator gives them (flag: value),
+// so that a journal set aside for another run can say what changed.
 type Fingerprint struct {
-	Input    string `json:"input"`
-	Settings string `json:"settings"`
+	Input    string            `json:"input"`
+	Settings string            `json:"settings"`
+	Shown    map[string]string `json:"shown,omitempty"`
 }
 
 // journalLine is one line of the journal; which fields are set says what
@@ -167,10 +172,11 @@ func OpenJournal(path string, fp Fingerprint, force bool, d Durability) (*Journa
 		return nil, 0, err
 	case header == nil:
 		valid = 0
-	case *header.FP != fp || force:
+	case !header.FP.Same(fp) || force:
 		if err := os.Rename(path, path+".prev"); err != nil {
 			return nil, 0, err
 		}
+		j.aside = whyAside(*header.FP, fp)
 		state, valid = JournalOther, 0
 		j.settled, j.unsure, j.stops, j.done, j.corrupt = map[int]rows.Outcome{}, map[int]pipeline.Prior{}, map[int]map[string]string{}, nil, 0
 	case j.done != nil:
@@ -281,6 +287,11 @@ func (l *journalLine) outcome() rows.Outcome {
 	}
 	return o
 }
+
+// SetAside says what differs between the run of the journal found and
+// moved aside and this one: "" when nothing does (a forced rerun) or none
+// was.
+func (j *Journal) SetAside() string { return j.aside }
 
 // Corrupt counts the unreadable lines that loading skipped.
 func (j *Journal) Corrupt() int { return j.corrupt }

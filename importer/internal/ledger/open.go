@@ -29,8 +29,10 @@ type Options struct {
 	// Settings is the canonical text of the settings the list is read
 	// and sent with, as parsed or detected (not the flags as typed:
 	// --delimiter , and comma and a sniffed comma are the same); Target is
-	// the command and the base URL.
+	// the command and the base URL. Shown names each of them as the
+	// operator knows it (--existing: keep), for saying what changed.
 	Settings, Target string
+	Shown            map[string]string
 	// Force runs an input again that a run completed: every row is then
 	// looked up before anything is sent.
 	Force bool
@@ -104,7 +106,7 @@ func Open(opt Options) (s *Session, err error) {
 	if err != nil {
 		return s, err
 	}
-	s.fp = Fingerprint{Input: input, Settings: hash(opt.Settings + "\x1f" + opt.Target)}
+	s.fp = Fingerprint{Input: input, Settings: hash(opt.Settings + "\x1f" + opt.Target), Shown: opt.Shown}
 	if opt.Registry != "" {
 		s.registry = &registry{dir: opt.Registry}
 		if err := os.MkdirAll(opt.Registry, 0o700); err != nil {
@@ -164,7 +166,15 @@ func (s *Session) openJournal(opt Options) error {
 	case JournalCompleted:
 		return &CompletedError{Completion: j.Completed(), Journal: opt.Journal}
 	case JournalOther:
-		s.Notes = append(s.Notes, fmt.Sprintf("the journal %s was for another input or other settings: moved to %s.prev, starting afresh", opt.Journal, opt.Journal))
+		why := j.SetAside()
+		switch {
+		case why != "":
+		case opt.Force:
+			why = "--force runs the input again, every row looked up before anything is sent"
+		default:
+			why = "a removal since its run completed: every row is looked up before anything is sent"
+		}
+		s.Notes = append(s.Notes, fmt.Sprintf("the journal %s was set aside as %s.prev, starting afresh: %s", opt.Journal, opt.Journal, why))
 	case JournalResumed:
 		settled, unsure := j.Resumed()
 		s.Notes = append(s.Notes, fmt.Sprintf("resuming an interrupted run (journal %s): %d rows already settled, %d to look up first", opt.Journal, settled, unsure))
