@@ -46,6 +46,7 @@ func (s *session) openList(spool bool) error {
 	}
 	info := l.reader.Info()
 	s.sum.Encoding, s.sum.Delimiter, s.sum.Sheet, s.sum.Kind = string(info.Encoding), report.DelimiterName(info.Delimiter), info.Sheet, info.Kind.String()
+	s.sum.Columns, s.sum.NotRead = columnsRead(info)
 	if len(info.Ignored) > 0 {
 		s.warn(fmt.Sprintf("ignoring columns %s", strings.Join(info.Ignored, ", ")))
 	}
@@ -156,7 +157,7 @@ func (s *session) openLedger() error {
 		Settings: fingerprintSettings(s.dec, s.opts.Removal, s.list.reader.Info()),
 		Shown:    shownSettings(s.dec, s.opts.Removal, s.list.reader.Info(), s.opts.Command.String(), s.link.client.BaseURL(), s.link.access.Workspace),
 		Target:   s.opts.Command.String() + " " + s.link.client.BaseURL() + " " + s.link.access.Workspace,
-		Force:    s.opts.Force, Report: s.paths.report, Registry: s.env.StateDir, Durability: ledger.Durability{Now: s.env.Now, Sync: s.env.Sync},
+		Force:    s.opts.Force, Removal: s.opts.Command == Remove, Report: s.paths.report, Registry: s.env.StateDir, Durability: ledger.Durability{Now: s.env.Now, Sync: s.env.Sync},
 		Locks: s.locks, Workspace: s.topoID(),
 	}
 	ls, err := ledger.Open(opt)

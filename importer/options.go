@@ -176,7 +176,25 @@ func (o *Options) settings() map[string]string {
 	if o.Read.DateOrder != "" {
 		m["date_order"] = o.Read.DateOrder
 	}
+	if len(o.Read.Map) > 0 {
+		var maps []string
+		for f, h := range o.Read.Map {
+			maps = append(maps, fmt.Sprintf("%s=%q", f, h))
+		}
+		slices.Sort(maps)
+		m["map"] = strings.Join(maps, " ")
+	}
 	return m
+}
+
+// columnsRead is which column of the input became which field (field:
+// header as written), and the columns no field took, for the summary.
+func columnsRead(info input.Info) (map[string]string, []string) {
+	cols := map[string]string{}
+	for f, h := range info.Columns {
+		cols[f.String()] = h
+	}
+	return cols, info.Ignored
 }
 
 // baseURL is Topo's, by default production.

@@ -50,6 +50,9 @@ func run(e *env, args []string) int {
 	if err == nil || errors.As(err, &exit) {
 		return importer.ExitCode(err) // the run said what happened
 	}
+	if path := summaryAsked(args); path != "" {
+		writeUsageSummary(e, cmd, path, strings.TrimSpace(strings.TrimPrefix(err.Error(), "Error: ")))
+	}
 	return usageFailure(e, cmd, err, jsonLogsAsked(args))
 }
 
@@ -73,7 +76,7 @@ func jsonLogsAsked(args []string) bool {
 func usageFailure(e *env, cmd *cobra.Command, err error, jsonLogs bool) int {
 	msg := strings.TrimSpace(strings.TrimPrefix(err.Error(), "Error: "))
 	hint := fmt.Sprintf("see '%s --help'", cmd.CommandPath())
-	unknown := strings.HasPrefix(msg, "unknown command") && !cmd.HasParent()
+	unknown := strings.HasPrefix(msg, "unknown command") && !cmd.HasParent() || cmd.Name() == "help"
 	if unknown {
 		hint = "run 'topo-exclusions --help' for the commands"
 	}
@@ -123,6 +126,7 @@ func newRoot(e *env) *cobra.Command {
 	root.SetVersionTemplate("topo-exclusions {{.Version}}\n")
 	root.SetUsageFunc(groupedUsage)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	root.SetHelpCommand(helpCommand(root))
 	root.AddCommand(
 		validateCommand(e), importCommand(e), planCommand(e), removeCommand(e), exportCommand(e),
 		mockServerCommand(e), versionCommand(), manCommand(),

@@ -36,6 +36,9 @@ type Options struct {
 	// Force runs an input again that a run completed: every row is then
 	// looked up before anything is sent.
 	Force bool
+	// Removal says the run removes: a removal noted since its list's run
+	// completed is, in whole seconds, that run's own, and undoes nothing.
+	Removal bool
 	// Report is where the run writes its report: the registry keeps it, so
 	// that a dry run will not write over it.
 	Report string
@@ -144,7 +147,7 @@ func (s *Session) openJournal(opt Options) error {
 	}
 	abs, _ := filepath.Abs(opt.Journal)
 	force := opt.Force
-	if entry != nil && entry.Completed != nil && !force && s.registry.removedSince(opt.Workspace, entry.Completed.When) {
+	if entry != nil && entry.Completed != nil && !force && !opt.Removal && s.registry.removedSince(opt.Workspace, entry.Completed.When) {
 		// What the completed run settled may have been undone since: its
 		// completion is memory, not what Topo holds now.
 		force = true
