@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
-
-	"github.com/google/renameio/v2"
 )
 
 // errCut is what writing meets once the outputs were cut short.
@@ -32,7 +29,7 @@ type outputs struct {
 // output is one file being written, or standard output.
 type output struct {
 	flag, path, shown string
-	pending           *renameio.PendingFile // nil for standard output
+	pending           pendingFile // nil for standard output
 	w                 io.Writer
 	// keep says the file it replaces is proof (a report, a failures
 	// file): kept as NAME.prev, one generation.
@@ -51,7 +48,7 @@ func createOutput(flag, path, shown string, stdout io.Writer) (*output, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, Usagef("%s %s is a folder, not a file", flag, shown)
 	}
-	pf, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithPermissions(0o666))
+	pf, err := newPending(path, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", flag, shown, err)
 	}
@@ -133,7 +130,7 @@ func (o *outputs) abandon() []string {
 		}
 		name := partialName(f.path)
 		_ = f.pending.Sync()
-		if err := f.pending.File.Close(); err == nil && os.Rename(f.pending.Name(), name) == nil {
+		if err := f.pending.CloseFile(); err == nil && os.Rename(f.pending.Name(), name) == nil {
 			names = append(names, partialName(f.shown))
 		} else {
 			_ = f.pending.Cleanup()
@@ -162,7 +159,7 @@ func writeAtomically(path string, stdout io.Writer, write func(io.Writer) error)
 	if path == "-" {
 		return write(stdout)
 	}
-	pf, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithPermissions(0o666))
+	pf, err := newPending(path, 0o666)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/google/renameio/v2"
-
 	"github.com/topo-io/topo-exclusions/importer/internal/api"
 )
 
@@ -89,7 +87,7 @@ func (p *pace) save(l Learnt) error {
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o700); err != nil {
 		return err
 	}
-	return renameio.WriteFile(p.path, append(b, '\n'), 0o600)
+	return writeFileAtomically(p.path, append(b, '\n'), 0o600)
 }
 
 // newPacer builds the run's pacer: --rate auto finds the limit, starting

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/topo-io/topo-exclusions/importer"
@@ -60,9 +60,30 @@ func writeUsageSummary(e *env, cmd *cobra.Command, path string, msg string) {
 	if !filepath.IsAbs(path) && e.Dir != "" {
 		path = filepath.Join(e.Dir, path)
 	}
-	if err := renameio.WriteFile(path, b.Bytes(), 0o666); err != nil {
+	if err := replaceFile(path, b.Bytes()); err != nil {
 		fmt.Fprintf(e.Stderr, "topo-exclusions: writing --summary %s: %v\n", path, err)
 	}
+}
+
+// replaceFile writes data to a new file beside path and renames it over
+// path: a reader sees the old summary or the new one, never half of one.
+func replaceFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // gone once renamed
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // helpCommand is 'help [COMMAND]': the command's help, or, for a command
