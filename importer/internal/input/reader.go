@@ -79,10 +79,11 @@ type Reader struct {
 	validate *rows.Validator
 	info     Info
 	raw      rows.Fields
-	maybe    bool // the row's maybe_sent cell
-	source   int  // the row's source_row cell (0: none)
-	done     bool // the end of the input was reached
-	tail          // records held back while a footer is told from data
+	maybe    bool     // the row's maybe_sent cell
+	source   int      // the row's source_row cell (0: none)
+	extras   []string // the block rows' Extra are carved from
+	done     bool     // the end of the input was reached
+	tail              // records held back while a footer is told from data
 	// mu guards info.Warnings, which reading adds to while a run may be
 	// asking for Info.
 	mu sync.Mutex
@@ -241,16 +242,27 @@ func (r *Reader) read() (rows.Row, error) {
 		row = r.validate.Normalize(rec.row, r.raw)
 	}
 	row.MaybeSent, row.SourceRow = r.maybe, r.source
-	if len(r.cols.extra) > 0 {
-		row.Extra = make([]string, len(r.cols.extra))
-		for n, i := range r.cols.extra {
-			if i < len(rec.fields) {
-				row.Extra[n] = rows.Unguard(rec.fields[i])
-			}
+	if n := len(r.cols.extra); n > 0 {
+		// Carved from a block a few hundred rows long: one allocation per
+		// block, not per row (the cells are substrings of the record).
+		if len(r.extras)+n > cap(r.extras) {
+			r.extras = make([]string, 0, n*extraBlockRows)
 		}
+		start := len(r.extras)
+		for _, i := range r.cols.extra {
+			cell := ""
+			if i < len(rec.fields) {
+				cell = rows.Unguard(rec.fields[i])
+			}
+			r.extras = append(r.extras, cell)
+		}
+		row.Extra = r.extras[start:len(r.extras):len(r.extras)]
 	}
 	return row, nil
 }
+
+// extraBlockRows is how many rows' other cells one block holds.
+const extraBlockRows = 512
 
 func delimiterWord(d byte) string {
 	switch d {
@@ -280,8 +292,10 @@ func (r *Reader) fill(rec []string) {
 	}
 	r.maybe = isTrue(cell(FieldMaybeSent))
 	r.source = 0
-	if n, err := strconv.Atoi(strings.TrimSpace(cell(FieldSourceRow))); err == nil && n > 0 {
-		r.source = n
+	if r.cols.has(FieldSourceRow) {
+		if n, err := strconv.Atoi(strings.TrimSpace(cell(FieldSourceRow))); err == nil && n > 0 {
+			r.source = n
+		}
 	}
 	if r.sheet != nil {
 		r.raw.Until = r.sheet.date(r.raw.Until)
