@@ -4,8 +4,11 @@ BIN      := bin/topo-exclusions
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 20s
+# make dist: static binaries for these targets, archived, into DIST.
+DIST         ?= dist
+DIST_TARGETS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-.PHONY: all build test lint bench fuzz demo golden man clean
+.PHONY: all build test lint bench fuzz demo golden man dist clean
 
 all: lint test build
 
@@ -59,11 +62,17 @@ demo: build
 
 # Rewrite the golden reports after an intended change; review the diff.
 golden:
-	$(GO) test ./cmd/topo-exclusions -run 'TestValidateSamples' -update
+	$(GO) test ./cmd/topo-exclusions -run 'TestValidateSamples|TestValidateWorkbook' -update
+
+# A release: for each of DIST_TARGETS a static binary (CGO_ENABLED=0) with
+# the version embedded, archived with the README (.tar.gz, .zip for
+# Windows), and DIST/SHA256SUMS of the archives.
+dist:
+	GO=$(GO) ./scripts/dist.sh $(DIST) $(VERSION) $(DIST_TARGETS)
 
 # The man pages, one per command, from the same definitions as --help.
 man: build
 	./$(BIN) gen-man man
 
 clean:
-	rm -rf bin man $(BENCH_OUT)
+	rm -rf bin man dist $(BENCH_OUT)

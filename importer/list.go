@@ -49,6 +49,7 @@ func (s *session) openList(ctx context.Context, spool bool) error {
 	}
 	info := l.reader.Info()
 	s.sum.Encoding, s.sum.Delimiter, s.sum.Sheet, s.sum.Kind = string(info.Encoding), report.DelimiterName(info.Delimiter), info.Sheet, info.Kind.String()
+	s.sum.Columns, s.sum.NotRead = columnsRead(info)
 	if len(info.Ignored) > 0 {
 		s.warn(fmt.Sprintf("ignoring columns %s", strings.Join(info.Ignored, ", ")))
 	}
@@ -154,8 +155,9 @@ func (s *session) openLedger() error {
 	opt := ledger.Options{
 		Journal: s.paths.journal, State: s.paths.state, Input: sum, Spool: s.list.src.spool,
 		Settings: fingerprintSettings(s.dec, s.opts.Removal, s.list.reader.Info()),
+		Shown:    shownSettings(s.dec, s.opts.Removal, s.list.reader.Info(), s.opts.Command.String(), s.link.client.BaseURL(), s.link.access.Workspace),
 		Target:   s.opts.Command.String() + " " + s.link.client.BaseURL() + " " + s.link.access.Workspace,
-		Force:    s.opts.Force, Report: s.paths.report, Registries: s.registryDirs(), Durability: ledger.Durability{Now: s.env.Now, Sync: s.env.Sync},
+		Force:    s.opts.Force, Removal: s.opts.Command == Remove, Report: s.paths.report, Registries: s.registryDirs(), Durability: ledger.Durability{Now: s.env.Now, Sync: s.env.Sync},
 		Locks: s.locks, Workspace: s.topoID(),
 	}
 	ls, err := ledger.Open(opt)
@@ -276,7 +278,7 @@ func (s *session) openRowOutputs() error {
 		return err
 	}
 	fw, err := report.NewFailures(fail.w, report.FailuresFormat{
-		Kind: info.Kind, Removal: s.opts.Removal, Delimiter: info.Delimiter, BOM: info.BOM, SepLine: info.SepLine,
+		Kind: info.Kind, Removal: s.opts.Removal, Spreadsheet: s.paths.failures != "-", Extra: info.Extra,
 	})
 	if err != nil {
 		out.discard()

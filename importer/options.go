@@ -9,6 +9,7 @@ import (
 	"github.com/topo-io/topo-exclusions/importer/internal/input"
 	"github.com/topo-io/topo-exclusions/importer/internal/settle"
 	"github.com/topo-io/topo-exclusions/importer/rows"
+	"github.com/topo-io/topo-exclusions/report"
 )
 
 // sends says whether the command talks to Topo.
@@ -181,7 +182,25 @@ func (o *Options) settings() map[string]string {
 	if o.Read.DateOrder != "" {
 		m["date_order"] = o.Read.DateOrder
 	}
+	if len(o.Read.Map) > 0 {
+		var maps []string
+		for f, h := range o.Read.Map {
+			maps = append(maps, fmt.Sprintf("%s=%q", f, h))
+		}
+		slices.Sort(maps)
+		m["map"] = strings.Join(maps, " ")
+	}
 	return m
+}
+
+// columnsRead is which column of the input became which field (field:
+// header as written), and the columns no field took, for the summary.
+func columnsRead(info input.Info) (map[string]string, []string) {
+	cols := map[string]string{}
+	for f, h := range info.Columns {
+		cols[f.String()] = h
+	}
+	return cols, info.Ignored
 }
 
 // baseURL is Topo's, by default production.
@@ -207,6 +226,29 @@ func fingerprintSettings(d decisions, removal bool, info input.Info) string {
 		parts = append(parts, "date_order="+d.read.DateOrder.String())
 	}
 	return strings.Join(parts, "\x1f")
+}
+
+// shownSettings names the fingerprint's settings (and the run's target)
+// as the operator gives them, so that a journal set aside can say which
+// one changed: --existing was extend, now keep.
+func shownSettings(d decisions, removal bool, info input.Info, command, baseURL, workspace string) map[string]string {
+	var maps []string
+	for f, h := range d.read.Map {
+		maps = append(maps, fmt.Sprintf("%s=%s", f, h))
+	}
+	slices.Sort(maps)
+	if removal && command == "plan" {
+		command += " --remove"
+	}
+	m := map[string]string{
+		"the encoding": string(info.Encoding), "the delimiter": report.DelimiterName(info.Delimiter), "--sheet": info.Sheet,
+		"--kind": info.Kind.String(), "--default-reason": d.read.DefaultReason, "--map": strings.Join(maps, " "),
+		"the command": command, "--base-url": baseURL, "the key's workspace": workspace, "--existing": d.existing.String(),
+	}
+	if d.read.DateOrder != rows.DateOrderUnset {
+		m["--date-order"] = d.read.DateOrder.String()
+	}
+	return m
 }
 
 func displayInput(path string) string {

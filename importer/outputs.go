@@ -6,13 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
-
-	"github.com/google/renameio/v2"
-
-	"github.com/topo-io/topo-exclusions/importer/internal/ledger"
 )
 
 // errCut is what writing meets once the outputs were cut short.
@@ -29,13 +24,18 @@ type outputs struct {
 	// flush writes out what the writers on top of the files buffer.
 	flush func() error
 	cut   bool
+	// kept names the previous copies finish kept (NAME.prev, as shown).
+	kept []string
 }
 
 // output is one file being written, or standard output.
 type output struct {
 	flag, path, shown string
-	pending           *renameio.PendingFile // nil for standard output
+	pending           pendingFile // nil for standard output
 	w                 io.Writer
+	// keep says the file it replaces is proof (a report, a failures
+	// file): kept as NAME.prev, one generation.
+	keep bool
 }
 
 // createOutput starts the file that will become path ("-": stdout; "":
@@ -54,22 +54,8 @@ func createOutput(flag, path, shown string, stdout io.Writer) (*output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", flag, shown, err)
 	}
-	return &output{flag: flag, path: path, shown: shown, pending: pf, w: pf}, nil
-}
-
-// newPending starts the file that will become path: a temporary file
-// beside it (renameio names it "." + its name + digits), held by this
-// process so that a later run removes it only if this one died first.
-func newPending(path string, perm os.FileMode) (*renameio.PendingFile, error) {
-	pf, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithPermissions(perm))
-	if err != nil {
-		return nil, err
-	}
-	if err := ledger.HoldTemp(pf.File); err != nil {
-		_ = pf.Cleanup()
-		return nil, err
-	}
-	return pf, nil
+	keep := flag == "--report" || flag == "--failures"
+	return &output{flag: flag, path: path, shown: shown, pending: pf, w: pf, keep: keep}, nil
 }
 
 // do runs write with the outputs held, unless they were cut short.
@@ -93,6 +79,15 @@ func (o *outputs) finish() error {
 		if f.pending == nil {
 			continue
 		}
+		if f.keep {
+			kept, err := keepPrevious(f.path)
+			if err != nil {
+				return fmt.Errorf("%s %s: keeping the file it replaces: %w", f.flag, f.shown, err)
+			}
+			if kept {
+				o.kept = append(o.kept, prevName(f.shown))
+			}
+		}
 		if err := f.pending.CloseAtomicallyReplace(); err != nil {
 			return fmt.Errorf("%s %s: %w", f.flag, f.shown, err)
 		}
@@ -100,6 +95,27 @@ func (o *outputs) finish() error {
 	}
 	return nil
 }
+
+// keepPrevious keeps the file at path, about to be replaced, as
+// NAME.prev (replacing an older one): a hard link, so that path is never
+// missing, or where links are not to be had, a rename. A path that holds
+// no regular file (none, a symbolic link) keeps nothing.
+func keepPrevious(path string) (bool, error) {
+	st, err := os.Lstat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return false, nil
+	}
+	prev := prevName(path)
+	if err := os.Remove(prev); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false, err
+	}
+	if os.Link(path, prev) == nil {
+		return true, nil
+	}
+	return true, os.Rename(path, prev)
+}
+
+func prevName(path string) string { return path + ".prev" }
 
 // abandon ends outputs that cannot be completed: what they hold is
 // flushed and renamed to a .partial name, never the final one. It returns
@@ -116,7 +132,7 @@ func (o *outputs) abandon() []string {
 		}
 		name := partialName(f.path)
 		_ = f.pending.Sync()
-		if err := f.pending.File.Close(); err == nil && os.Rename(f.pending.Name(), name) == nil {
+		if err := f.pending.CloseFile(); err == nil && os.Rename(f.pending.Name(), name) == nil {
 			names = append(names, partialName(f.shown))
 		} else {
 			_ = f.pending.Cleanup()

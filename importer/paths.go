@@ -176,6 +176,11 @@ func (p paths) checkDistinct() error {
 	if p.state != "" {
 		all = append(all, named{"--state's lock", p.state + ".lock"})
 	}
+	for _, kept := range []named{{"--report", p.report}, {"--failures", p.failures}} {
+		if kept.path != "" && kept.path != "-" {
+			all = append(all, named{kept.flag + "'s previous copy", prevName(kept.path)})
+		}
+	}
 	var stdout []string
 	for i, a := range all {
 		if a.path == "" {

@@ -234,7 +234,9 @@ func (s *session) completeOutputs(runErr error) error {
 		s.partial = s.out.abandon()
 		return nil
 	}
-	return s.out.finish()
+	err := s.out.finish()
+	s.sum.Kept = s.out.kept
+	return err
 }
 
 func (s *session) printSummary() {

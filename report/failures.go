@@ -2,103 +2,78 @@ package report
 
 import (
 	"io"
-
-	"github.com/gocarina/gocsv"
+	"strconv"
 
 	"github.com/topo-io/topo-exclusions/importer/rows"
 	"github.com/topo-io/topo-exclusions/importer/topo"
 )
 
-// The failures file's schemas: the struct tags are the columns. Each has
-// the dashboard's columns with the input's own values, the source row,
-// why the row still needs action, and whether an attempt may have reached
-// Topo (a rerun looks those rows up before sending anything). The reader
-// knows every column, so the file goes straight back in.
-type (
-	failure struct {
-		Row         int    `csv:"row"`
-		Email       string `csv:"email"`
-		LinkedInURL string `csv:"linkedin_url"`
-		Reason      string `csv:"reason"`
-		Message     string `csv:"message"`
-		Until       string `csv:"until"`
-		Error       string `csv:"error"`
-		MaybeSent   string `csv:"maybe_sent"`
-	}
-	accountFailure struct {
-		Row       int    `csv:"row"`
-		Domain    string `csv:"domain"`
-		Reason    string `csv:"reason"`
-		Message   string `csv:"message"`
-		Until     string `csv:"until"`
-		Error     string `csv:"error"`
-		MaybeSent string `csv:"maybe_sent"`
-	}
-	removalFailure struct {
-		Row         int    `csv:"row"`
-		ID          string `csv:"id"`
-		Email       string `csv:"email"`
-		LinkedInURL string `csv:"linkedin_url"`
-		Error       string `csv:"error"`
-		MaybeSent   string `csv:"maybe_sent"`
-	}
-	accountRemovalFailure struct {
-		Row       int    `csv:"row"`
-		ID        string `csv:"id"`
-		Domain    string `csv:"domain"`
-		Error     string `csv:"error"`
-		MaybeSent string `csv:"maybe_sent"`
-	}
+// The failures file's columns, by the list they are for: the source row
+// and the row of the file read, the dashboard's columns with the input's
+// own values, why the row still needs action, and whether an attempt may
+// have reached Topo (a rerun looks those rows up before sending anything).
+// The input's other columns follow. The reader knows every one of these,
+// so the file goes straight back in.
+var (
+	failureColumns               = []string{"row", "source_row", "email", "linkedin_url", "reason", "message", "until", "error", "maybe_sent"}
+	accountFailureColumns        = []string{"row", "source_row", "domain", "reason", "message", "until", "error", "maybe_sent"}
+	removalFailureColumns        = []string{"row", "source_row", "id", "email", "linkedin_url", "error", "maybe_sent"}
+	accountRemovalFailureColumns = []string{"row", "source_row", "id", "domain", "error", "maybe_sent"}
 )
 
-// FailuresFormat is how the failures file is written: as the input was,
-// so that the spreadsheet that made the input opens it in columns.
+// FailuresFormat is how the failures file is written.
 type FailuresFormat struct {
 	Kind topo.Kind
 	// Removal writes rows for remove (id and keys) instead of for import.
 	Removal bool
-	// Delimiter is the input's (',' when zero); BOM starts the file with
-	// a UTF-8 byte-order mark, as Excel writes "CSV UTF-8".
-	Delimiter byte
-	BOM       bool
-	// SepLine writes Excel's "sep=;" line (naming Delimiter) before the
-	// header, as the input had one: the spreadsheet that needed it to
-	// open the input in columns needs it for this file too.
-	SepLine bool
+	// Spreadsheet writes the file as every Excel opens it in columns, with
+	// every character right, whatever its locale's list separator: UTF-16LE
+	// with a byte-order mark, tab-separated (Excel reads such a file as
+	// Unicode text and splits it on tabs). UTF-8 with a BOM is
+	// comma-separated for some locales and semicolon-separated for others,
+	// and Excel drops the BOM when a sep= line names the delimiter. Without
+	// it (standard output, a program reading), the file is UTF-8,
+	// comma-separated, without a BOM.
+	Spreadsheet bool
+	// Extra names the input's other columns (input.Info.Extra): each row's
+	// Row.Extra goes under them, after the file's own columns.
+	Extra []string
 }
 
-// Failures writes the rows that still need action. It is the one place
-// gocsv marshals: the struct tags above are the file's schema, and the
-// rows are few enough that reflection costs nothing that matters (the
-// per-row report is written by hand; see the README's design notes).
+// Failures writes the rows that still need action, as the rows of the
+// list they came from, so that the file can be fixed in a spreadsheet and
+// run again.
 type Failures struct {
 	out    *cellWriter
+	utf16  *utf16Writer // nil unless Spreadsheet
 	format FailuresFormat
 	n      int
+	cells  []string
 }
 
 // NewFailures writes the header to w and returns a Failures for the rows.
 func NewFailures(w io.Writer, format FailuresFormat) (*Failures, error) {
-	if format.Delimiter == 0 {
-		format.Delimiter = ','
+	f := &Failures{format: format}
+	delim := byte(',')
+	if format.Spreadsheet {
+		f.utf16, delim = newUTF16Writer(w), '\t'
+		w = f.utf16
 	}
-	if format.BOM {
-		if _, err := io.WriteString(w, "\ufeff"); err != nil {
-			return nil, err
-		}
-	}
-	if format.SepLine {
-		if _, err := io.WriteString(w, "sep="+string(format.Delimiter)+"\n"); err != nil {
-			return nil, err
-		}
-	}
-	f := &Failures{out: newCellWriter(w, format.Delimiter), format: format}
-	return f, gocsv.MarshalCSV(f.record(rows.Outcome{}, false), batchFlush{f.out})
+	f.out = newCellWriter(w, delim)
+	return f, f.out.Write(append(append([]string(nil), f.columns()...), format.Extra...))
 }
 
-type batchFlush struct{ *cellWriter }
-
-func (batchFlush) Flush() {}
+func (f *Failures) columns() []string {
+	switch acc := f.format.Kind == topo.Accounts; {
+	case f.format.Removal && acc:
+		return accountRemovalFailureColumns
+	case f.format.Removal:
+		return removalFailureColumns
+	case acc:
+		return accountFailureColumns
+	}
+	return failureColumns
+}
 
 // Write adds o if its row needs action and ignores it otherwise.
 func (f *Failures) Write(o rows.Outcome) error {
@@ -106,33 +81,31 @@ func (f *Failures) Write(o rows.Outcome) error {
 		return nil
 	}
 	f.n++
-	// gocsv flushes after every call; batchFlush keeps that to Flush below.
-	return gocsv.MarshalCSVWithoutHeaders(f.record(o, true), batchFlush{f.out})
-}
-
-// record is o as a one-row slice of the format's schema (empty: none).
-func (f *Failures) record(o rows.Outcome, one bool) any {
 	raw, maybe := o.Row.Raw, ""
 	if o.MaybeSent {
 		maybe = "true"
 	}
-	acc := f.format.Kind == topo.Accounts
-	switch {
+	c := append(f.cells[:0], strconv.Itoa(o.Row.Num), strconv.Itoa(o.Row.Source()))
+	switch acc := f.format.Kind == topo.Accounts; {
 	case f.format.Removal && acc:
-		return oneOrNone(one, accountRemovalFailure{o.Row.Num, raw.ID, raw.Domain, o.Err, maybe})
+		c = append(c, raw.ID, raw.Domain)
 	case f.format.Removal:
-		return oneOrNone(one, removalFailure{o.Row.Num, raw.ID, raw.Email, raw.LinkedInURL, o.Err, maybe})
+		c = append(c, raw.ID, raw.Email, raw.LinkedInURL)
 	case acc:
-		return oneOrNone(one, accountFailure{o.Row.Num, raw.Domain, raw.Reason, raw.Message, raw.Until, o.Err, maybe})
+		c = append(c, raw.Domain, raw.Reason, raw.Message, raw.Until)
+	default:
+		c = append(c, raw.Email, raw.LinkedInURL, raw.Reason, raw.Message, raw.Until)
 	}
-	return oneOrNone(one, failure{o.Row.Num, raw.Email, raw.LinkedInURL, raw.Reason, raw.Message, raw.Until, o.Err, maybe})
-}
-
-func oneOrNone[T any](one bool, r T) []T {
-	if one {
-		return []T{r}
+	c = append(c, o.Err, maybe)
+	for i := range f.format.Extra {
+		cell := ""
+		if i < len(o.Row.Extra) {
+			cell = o.Row.Extra[i]
+		}
+		c = append(c, cell)
 	}
-	return []T{}
+	f.cells = c
+	return f.out.Write(c)
 }
 
 // Len is how many rows were written.

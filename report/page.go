@@ -52,7 +52,20 @@ func WritePage(w io.Writer, p Page) error {
 		Statuses:   statusRows(p.Summary),
 		Chart:      timelineChart(p.Timeline),
 		Settings:   settingRows(p.Summary.Settings),
+		Columns:    columnRows(p.Summary),
 	})
+}
+
+// columnRows are the input's columns and the field each became, in the
+// dashboard's order.
+func columnRows(s *Summary) [][2]string {
+	var out [][2]string
+	for _, f := range ColumnOrder {
+		if h, ok := s.Columns[f]; ok {
+			out = append(out, [2]string{h, f})
+		}
+	}
+	return out
 }
 
 type pageView struct {
@@ -61,6 +74,7 @@ type pageView struct {
 	Statuses          []statusRow
 	Chart             template.HTML
 	Settings          [][2]string
+	Columns           [][2]string
 }
 
 // badgeOf is the run's badge, from its exit code as a scheduler sees it:

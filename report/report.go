@@ -11,17 +11,21 @@ import (
 
 // Columns are the report's columns, in order; AccountColumns those of a
 // report on account exclusions, where domain stands for email and
-// linkedin_url.
+// linkedin_url. Columns added later go at the end: scripts that read the
+// report by position keep working. held_* are Topo's record as the run
+// left it (for removed, the record deleted), next to what the row asked.
 var (
 	Columns = []string{
 		"row", "status", "id", "email", "linkedin_url", "reason", "message", "until",
 		"http_status", "error_type", "error", "request_id", "attempts",
 		"note", "previous_reason", "previous_until", "maybe_sent", "outreach", "outreach_sequences",
+		"held_reason", "held_until", "held_message",
 	}
 	AccountColumns = []string{
 		"row", "status", "id", "domain", "reason", "message", "until",
 		"http_status", "error_type", "error", "request_id", "attempts",
 		"note", "previous_reason", "previous_until", "maybe_sent", "outreach", "outreach_sequences",
+		"held_reason", "held_until", "held_message",
 	}
 )
 
@@ -50,11 +54,17 @@ func (w *Writer) Write(o rows.Outcome) error {
 	b = strconv.AppendInt(b, int64(r.Num), 10)
 	b = appendCell(append(b, ','), string(o.Status))
 	b = appendCell(append(b, ','), either(o.ID, r.Raw.ID))
+	keys := r.Norm
+	if h := o.Held; h != nil && noKey(r) {
+		// A row that named its record by id alone: the record's keys, so
+		// that what was removed can be made again from the report.
+		keys = rows.Fields{Email: h.Email, LinkedInURL: h.LinkedInURL, Domain: h.Domain}
+	}
 	if w.accounts {
-		b = appendCell(append(b, ','), either(r.Norm.Domain, r.Raw.Domain))
+		b = appendCell(append(b, ','), either(keys.Domain, r.Raw.Domain))
 	} else {
-		b = appendCell(append(b, ','), either(r.Norm.Email, r.Raw.Email))
-		b = appendCell(append(b, ','), either(r.Norm.LinkedInURL, r.Raw.LinkedInURL))
+		b = appendCell(append(b, ','), either(keys.Email, r.Raw.Email))
+		b = appendCell(append(b, ','), either(keys.LinkedInURL, r.Raw.LinkedInURL))
 	}
 	for _, cell := range [...]string{
 		either(r.Norm.Reason, r.Raw.Reason), either(r.Norm.Message, r.Raw.Message),
@@ -80,6 +90,13 @@ func (w *Writer) Write(o rows.Outcome) error {
 	}
 	b = appendCell(append(b, ','), o.Outreach.State)
 	b = appendCell(append(b, ','), strings.Join(o.Outreach.Sequences, " "))
+	if h := o.Held; h != nil {
+		b = appendCell(append(b, ','), h.Reason)
+		b = appendCell(append(b, ','), orPermanent(h.Until))
+		b = appendCell(append(b, ','), h.Message)
+	} else {
+		b = append(b, ',', ',', ',')
+	}
 	return w.out.end(b)
 }
 
@@ -88,6 +105,11 @@ func (w *Writer) Write(o rows.Outcome) error {
 func (w *Writer) Flush() error {
 	w.out.Flush()
 	return w.out.Error()
+}
+
+// noKey says the row has no key of its own, as written or normalised.
+func noKey(r *rows.Row) bool {
+	return strings.TrimSpace(r.Raw.Email+r.Raw.LinkedInURL+r.Raw.Domain) == "" && r.Norm.Email == "" && r.Norm.LinkedInURL == "" && r.Norm.Domain == ""
 }
 
 func orPermanent(until string) string {

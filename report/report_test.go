@@ -62,16 +62,19 @@ func TestWriterColumns(t *testing.T) {
 	perm := ext
 	perm.Row.Num, perm.Previous = 9, &rows.Previous{Reason: "UNSUBSCRIBED"} // the record was permanent
 	perm.Outreach = rows.Outreach{State: rows.OutreachStopped, Sequences: []string{"seq_1", "seq_2"}}
+	// Topo's record as the run left it: permanent, with a message that
+	// needs quoting.
+	perm.Held = &rows.Held{Reason: "UNSUBSCRIBED", Message: "asked, by phone"}
 	if err := w.Write(perm); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	want := "row,status,id,email,linkedin_url,reason,message,until,http_status,error_type,error,request_id,attempts,note,previous_reason,previous_until,maybe_sent,outreach,outreach_sequences\n" +
-		"7,failed,id-1,a@b.co,,UNSUBSCRIBED,,31/12/2027,400,ValidationIssue,bad until,req_1,2,,,,true,,\n" +
-		"8,extended,id-2,c@d.co,,OTHER,,2027-12-31T23:59:59Z,200,,,,2,,BAD_TIMING,2026-12-01T23:59:59Z,,,\n" +
-		"9,extended,id-2,c@d.co,,OTHER,,2027-12-31T23:59:59Z,200,,,,2,,UNSUBSCRIBED,permanent,,stopped,seq_1 seq_2\n"
+	want := "row,status,id,email,linkedin_url,reason,message,until,http_status,error_type,error,request_id,attempts,note,previous_reason,previous_until,maybe_sent,outreach,outreach_sequences,held_reason,held_until,held_message\n" +
+		"7,failed,id-1,a@b.co,,UNSUBSCRIBED,,31/12/2027,400,ValidationIssue,bad until,req_1,2,,,,true,,,,,\n" +
+		"8,extended,id-2,c@d.co,,OTHER,,2027-12-31T23:59:59Z,200,,,,2,,BAD_TIMING,2026-12-01T23:59:59Z,,,,,,\n" +
+		"9,extended,id-2,c@d.co,,OTHER,,2027-12-31T23:59:59Z,200,,,,2,,UNSUBSCRIBED,permanent,,stopped,seq_1 seq_2,UNSUBSCRIBED,permanent,\"asked, by phone\"\n"
 	if buf.String() != want {
 		t.Errorf("report:\n%s\nwant:\n%s", buf.String(), want)
 	}

@@ -39,7 +39,12 @@ type Summary struct {
 	Sheet     string `json:"sheet,omitempty"`
 	// Kind is contacts or accounts.
 	Kind string `json:"kind,omitempty"`
-	Rows int    `json:"rows"`
+	// Columns says which column of the input became which field (field:
+	// the header as written), by name or by --map; NotRead lists the
+	// columns no field took (not sent; kept in the failures file).
+	Columns map[string]string `json:"columns,omitempty"`
+	NotRead []string          `json:"columns_not_read,omitempty"`
+	Rows    int               `json:"rows"`
 	// ConvertedDomains counts the rows whose email domain was written in
 	// Unicode (münchen.de) and is sent, and compared, in ASCII; DomainForm
 	// says which form that is.
@@ -52,6 +57,9 @@ type Summary struct {
 	Report   string `json:"report"`
 	Failures string `json:"failures"`
 	Paths    Paths  `json:"paths"`
+	// Kept names the report and failures file this run replaced, kept one
+	// generation as NAME.prev: a rerun never loses the proof.
+	Kept []string `json:"kept,omitempty"`
 	// Partial says the outputs were cut short (a third signal): they sit
 	// under names that say so, and Missing says what they lack.
 	Partial bool   `json:"partial,omitempty"`
@@ -204,6 +212,31 @@ func (s *Summary) Finish(finished time.Time, exitCode int, status string) {
 	s.ExitCode, s.Status = exitCode, status
 }
 
+// ColumnOrder is the order fields are listed in: the dashboard's.
+var ColumnOrder = []string{"email", "linkedin_url", "domain", "reason", "message", "until", "id", "maybe_sent", "source_row"}
+
+// columnsLine says which column became which field, so that a NOTES
+// column silently read as the message is seen: columns: "E-mail" → email.
+func (s *Summary) columnsLine() string {
+	if len(s.Columns) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, f := range ColumnOrder {
+		if h, ok := s.Columns[f]; ok {
+			parts = append(parts, fmt.Sprintf("%q → %s", h, f))
+		}
+	}
+	line := "columns:  " + strings.Join(parts, ", ")
+	if m := s.Settings["map"]; m != "" {
+		line += " (--map " + m + ")"
+	}
+	if len(s.NotRead) > 0 {
+		line += "; not read: " + strings.Join(s.NotRead, ", ")
+	}
+	return line + "\n"
+}
+
 // WriteJSON writes the summary as one indented JSON object.
 func (s *Summary) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
@@ -226,6 +259,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 			}
 		}
 		fmt.Fprintf(&b, "%s: %s (%s) in %.1fs: %s\n", s.Command, Plural(s.Rows, "row"), s.how(), s.ElapsedSeconds, strings.Join(parts, ", "))
+	}
+	if line := s.columnsLine(); line != "" {
+		b.WriteString(line)
 	}
 	if line := s.commandLine(); line != "" {
 		b.WriteString(line)
@@ -272,6 +308,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 			need = "row needs"
 		}
 		fmt.Fprintf(&b, "failures: %s (%s %s action)\n", s.Failures, group(s.FailureRows), need)
+	}
+	if len(s.Kept) > 0 {
+		fmt.Fprintf(&b, "kept:     %s (what this run replaced)\n", strings.Join(s.Kept, ", "))
 	}
 	if s.Resume != "" {
 		fmt.Fprintf(&b, "resume:   %s\n", s.Resume)

@@ -14,8 +14,22 @@ import (
 	"github.com/topo-io/topo-exclusions/importer"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..." (make
+// build, make dist); see versionOf for 'go install ...@latest'.
 var version = "dev"
+
+// versionOf is the version to show: the one embedded, or, in a binary
+// built without one by 'go install module@v1.2.3', the module version Go
+// recorded in it.
+func versionOf(embedded string) string {
+	if embedded != "dev" {
+		return embedded
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return embedded
+}
 
 // env is the process as a command sees it: the run's surroundings (its
 // streams, environment, folders, collaborators), and the first stop.
@@ -39,7 +53,7 @@ func run(e *env, args []string) int {
 		e.Getenv = func(string) string { return "" }
 	}
 	e.StateDir, e.CacheDir = userDirs(e.Getenv)
-	e.UserAgent = "topo-exclusions/" + version
+	e.UserAgent = "topo-exclusions/" + versionOf(version)
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(e.Stdin)
@@ -49,6 +63,9 @@ func run(e *env, args []string) int {
 	var exit *importer.ExitError
 	if err == nil || errors.As(err, &exit) {
 		return importer.ExitCode(err) // the run said what happened
+	}
+	if path := summaryAsked(args); path != "" {
+		writeUsageSummary(e, cmd, path, strings.TrimSpace(strings.TrimPrefix(err.Error(), "Error: ")))
 	}
 	return usageFailure(e, cmd, err, jsonLogsAsked(args))
 }
@@ -73,7 +90,7 @@ func jsonLogsAsked(args []string) bool {
 func usageFailure(e *env, cmd *cobra.Command, err error, jsonLogs bool) int {
 	msg := strings.TrimSpace(strings.TrimPrefix(err.Error(), "Error: "))
 	hint := fmt.Sprintf("see '%s --help'", cmd.CommandPath())
-	unknown := strings.HasPrefix(msg, "unknown command") && !cmd.HasParent()
+	unknown := strings.HasPrefix(msg, "unknown command") && !cmd.HasParent() || cmd.Name() == "help"
 	if unknown {
 		hint = "run 'topo-exclusions --help' for the commands"
 	}
@@ -113,7 +130,7 @@ func newRoot(e *env) *cobra.Command {
 		Use:           "topo-exclusions",
 		Short:         "Load suppression lists into Topo's exclusions",
 		Long:          rootLong,
-		Version:       version,
+		Version:       versionOf(version),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -123,6 +140,7 @@ func newRoot(e *env) *cobra.Command {
 	root.SetVersionTemplate("topo-exclusions {{.Version}}\n")
 	root.SetUsageFunc(groupedUsage)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	root.SetHelpCommand(helpCommand(root))
 	root.AddCommand(
 		validateCommand(e), importCommand(e), planCommand(e), removeCommand(e), exportCommand(e),
 		mockServerCommand(e), versionCommand(), manCommand(),
@@ -137,7 +155,7 @@ func versionCommand() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			w := c.OutOrStdout()
-			fmt.Fprintf(w, "topo-exclusions %s\n", version)
+			fmt.Fprintf(w, "topo-exclusions %s\n", versionOf(version))
 			if info, ok := debug.ReadBuildInfo(); ok {
 				fmt.Fprintf(w, "go: %s\nmodule: %s %s\n", info.GoVersion, info.Main.Path, info.Main.Version)
 				for _, s := range info.Settings {

@@ -186,8 +186,9 @@ func validateCommand(e *env) *cobra.Command {
 		Short: "Check a list row by row; send nothing",
 		Long: `Reads FILE (CSV, tab-separated, an .xlsx/.xlsm workbook, or - for standard
 input), normalises and checks every row, and writes a per-row report and a
-failures file (CSV, whatever the input) named for what they are:
-FILE.validation.csv and FILE.validation.failures.csv. Nothing is sent; no
+failures file (tab-separated UTF-16, as every Excel opens it, whatever the
+input) named for what they are: FILE.validation.csv and
+FILE.validation.failures.csv. Nothing is sent; no
 API key is needed. 'import --dry-run' does the same.`,
 		Example: `  topo-exclusions validate unsubscribes.csv
   topo-exclusions validate --default-reason unsubscribed mailchimp-export.csv

@@ -26,8 +26,8 @@ func (tw *throttleWrites) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	body := `{"type":"RateLimitIssue","message":"too many requests"}`
 	return &http.Response{StatusCode: 429, Status: "429 Too Many Requests", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:  http.Header{"Retry-After": {"1"}, "Content-Type": {"application/json"}},
-		Body:    io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: r}, nil
+		Header: http.Header{"Retry-After": {"1"}, "Content-Type": {"application/json"}},
+		Body:   io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: r}, nil
 }
 
 // TestGiveUpAfter: against a Topo that answers every write 429, the run

@@ -26,23 +26,6 @@ func TestAReportFooterIsNoInvalidRow(t *testing.T) {
 	}
 }
 
-// TestTheFailuresFileKeepsTheSepLine: Excel's sep= line, and the BOM,
-// come back in the failures file, which reads back as the input did.
-func TestTheFailuresFileKeepsTheSepLine(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "in.csv"), []byte("\ufeffsep=;\nemail;reason\nnot-an-email;other\n"), 0o644)
-	if res := runBinary(t, dir, "", "validate", "--failures", "f.csv", "in.csv"); res.code != 1 {
-		t.Fatalf("exit %d\n%s", res.code, res.stderr)
-	}
-	if f := readFile(t, dir, "f.csv"); !strings.HasPrefix(f, "\ufeffsep=;\nrow;") {
-		t.Errorf("failures file starts %q", f[:min(len(f), 30)])
-	}
-	if res := runBinary(t, dir, "", "validate", "--report", "r2.csv", "--failures", "f2.csv", "f.csv"); res.code != 1 || strings.Contains(res.stderr, "ignoring") {
-		t.Errorf("reading the failures file back: exit %d\n%s", res.code, res.stderr)
-	}
-}
-
 // TestAnImportsReportIsARemovalList: the README calls an import's report a
 // removal list: it reads as one, with no --map.
 func TestAnImportsReportIsARemovalList(t *testing.T) {

@@ -21,9 +21,11 @@ ends removed or not_found (Topo holds no such exclusion: the person is not
 excluded, as asked) on Topo's own answer, or failed, unknown or
 not_attempted, which the failures file holds.
 
-The same journal, resume, locks, report, summary and exit codes as import.
-It is destructive: on a terminal it shows how many rows would go and asks;
-off a terminal it refuses without --yes. --dry-run (or 'plan --remove')
+The same journal, resume, locks, report, summary and exit codes as import;
+the report's held_* columns keep each record deleted, so a removal can be
+undone from it. It is destructive: on a terminal, after the key check, it
+says how many rows name exclusions it would remove and asks; off a
+terminal it refuses without --yes. --dry-run (or 'plan --remove')
 lists what would go.`,
 		Example: `  topo-exclusions remove opted-back-in.csv
   topo-exclusions remove --yes --log-format json wrong-upload.report.csv   # by id, from cron

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -20,13 +19,10 @@ func importCmd(t *testing.T, dir, input string, srv *topotest.Server, extra ...s
 	return process(t, dir, []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}, append(args, input)...)
 }
 
+// reportRows reads a report's rows, or a failures file's (tab-separated).
 func reportRows(t *testing.T, dir, name string) [][]string {
 	t.Helper()
-	recs, err := csv.NewReader(strings.NewReader(readFile(t, dir, name))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs[1:]
+	return csvRecords(t, readFile(t, dir, name))[1:]
 }
 
 // TestChaosKillAndResume is the proof: kill -9 the import at random
@@ -143,7 +139,7 @@ func TestCompletedRunIsANoOp(t *testing.T) {
 		t.Errorf("a completed run sent %d requests, want only the key check's two (it names the workspace the run is known by)", n)
 	}
 	res = runBinaryEnv(t, dir, input+"zed@example.com,,other,,\n", env, "import", "--rate", "0", "-")
-	if res.code != 0 || !strings.Contains(res.stderr, "another input") || srv.Stats().Created != 8 {
+	if res.code != 0 || !strings.Contains(res.stderr, "the input's bytes changed") || srv.Stats().Created != 8 {
 		t.Errorf("other bytes on stdin: exit %d, created %d\n%s", res.code, srv.Stats().Created, res.stderr)
 	}
 	res = runBinaryEnv(t, dir, input, env, "import", "--rate", "0", "--force", "-")

@@ -72,7 +72,7 @@ func TestFailuresFileRerunLooksUpMaybeSentRows(t *testing.T) {
 	write := []string{"TOPO_API_KEY=" + topotest.DefaultWriteOnlyToken, "TOPO_BASE_URL=" + srv.URL}
 	res := runBinaryEnv(t, dir, "", write, "import", "--retries", "0", "--rate", "0", "--report", "r.csv", "--failures", "f.csv", sample(t, "dashboard.csv"))
 	failures := readFile(t, dir, "f.csv")
-	if res.code != 1 || strings.Count(failures, ",true\n") != 7 || srv.Stats().Created != 7 {
+	if res.code != 1 || strings.Count(failures, "\ttrue\n") != 7 || srv.Stats().Created != 7 {
 		t.Fatalf("first run: exit %d, created %d, failures:\n%s\n%s", res.code, srv.Stats().Created, failures, res.stderr)
 	}
 	read := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}

@@ -145,10 +145,25 @@ type Row struct {
 	// MaybeSent says an earlier run's attempt may have reached Topo (the
 	// failures file's maybe_sent column): look it up before sending.
 	MaybeSent bool
+	// SourceRow is the row of the spreadsheet this row first came from,
+	// when the input is a failures file (its source_row); 0: Num is.
+	SourceRow int
+	// Extra holds the cells of the input's other columns (names, CRM
+	// ids), which the failures file keeps; nil when there are none.
+	Extra []string
 
 	hashes        [2]uint64 // of its keys, for the duplicate set (Validator)
 	nhashes       uint8     // how many of hashes are set
 	unicodeDomain bool      // its email's domain was converted (Validator)
+}
+
+// Source is the row of the spreadsheet the row first came from: its
+// source_row, through every round of failures files, or its own number.
+func (r Row) Source() int {
+	if r.SourceRow > 0 {
+		return r.SourceRow
+	}
+	return r.Num
 }
 
 // Keys are what identify the row in Topo: its email and LinkedIn URL, or
@@ -185,6 +200,12 @@ type Outcome struct {
 	// Previous holds what the record was before this run changed it
 	// (extended, updated).
 	Previous *Previous
+	// Held is Topo's record of the row as the run left it, from Topo's own
+	// answers (the create's, the update's, a lookup's, the snapshot's): for
+	// removed, the record that was deleted, so that the removal can be
+	// undone from the report. nil where no answer showed one (not_found, a
+	// key that cannot read, rows never sent).
+	Held *Held
 	// Lifted says how this run lifted an opt-out (--lift-optouts): the
 	// summary lists it.
 	Lifted string
@@ -230,8 +251,14 @@ const (
 )
 
 // Previous is a record's reason and until before a change ("" until:
-// permanent).
-type Previous struct{ Reason, Until string }
+// permanent). Message is kept only where the record itself goes (a
+// journaled delete), for the report to show what was deleted.
+type Previous struct{ Reason, Until, Message string }
+
+// Held is an exclusion as Topo holds it: the report's held_reason,
+// held_until ("" permanent) and held_message, and its keys (which the
+// report shows for a row that named the record by its id alone).
+type Held struct{ Email, LinkedInURL, Domain, Reason, Until, Message string }
 
 // Checked is the outcome of a row that validation alone decides; the
 // row's Note goes into the outcome's.

@@ -60,10 +60,12 @@ func NormalizeUntil(s string, now time.Time) (string, error) {
 // (12/31/2027). When only one order gives a calendar date, that one is
 // read; when both do and differ, order decides, and without one the date
 // is an error that names --date-order. Past instants are errors: such an
-// exclusion would exclude nobody. Empty means permanent and gives "".
+// exclusion would exclude nobody. Empty means permanent and gives "", as
+// does "permanent", which the report writes in previous_until and
+// held_until: a record can be made again from its report.
 func NormalizeUntilOrder(s string, now time.Time, order DateOrder) (string, error) {
 	s = strings.TrimSpace(s)
-	if s == "" {
+	if s == "" || len(s) == len("permanent") && strings.EqualFold(s, "permanent") {
 		return "", nil
 	}
 	switch y, m, d, err := readDate(s, order); {

@@ -55,6 +55,12 @@ func TestDatesAsToolsWriteThem(t *testing.T) {
 		{"05/31/2026", DateOrderUnset, "", "in the past"},
 		{"01/02/2026", MonthFirst, "", "in the past"},
 
+		// The report's own word for no until, so a record can be made
+		// again from held_until or previous_until.
+		{"permanent", DateOrderUnset, "", ""},
+		{" Permanent ", DayFirst, "", ""},
+		{"permanently", DateOrderUnset, "", "not a date"},
+
 		// ISO dates and RFC 3339 read as before, whatever the order.
 		{"2027-12-31", MonthFirst, eoy, ""},
 		{"2027-12-31T18:00:00+01:00", DayFirst, "2027-12-31T18:00:00+01:00", ""},

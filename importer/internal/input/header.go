@@ -23,12 +23,15 @@ const (
 	FieldDomain
 	FieldID
 	FieldMaybeSent
+	// FieldSourceRow is a failures file's source_row: the row of the
+	// spreadsheet the row first came from, carried through every round.
+	FieldSourceRow
 	numFields
 )
 
 // FieldNames are the canonical column names, as the dashboard's CSV and the
 // failures file write them.
-var FieldNames = [numFields]string{"email", "linkedin_url", "reason", "message", "until", "domain", "id", "maybe_sent"}
+var FieldNames = [numFields]string{"email", "linkedin_url", "reason", "message", "until", "domain", "id", "maybe_sent", "source_row"}
 
 func (f Field) String() string { return FieldNames[f] }
 
@@ -56,7 +59,7 @@ var aliases = map[string]Field{
 	"domain": FieldDomain, "companydomain": FieldDomain, "accountdomain": FieldDomain,
 	"website": FieldDomain, "websiteurl": FieldDomain, "companywebsite": FieldDomain,
 	"id": FieldID, "exclusionid": FieldID,
-	"maybesent": FieldMaybeSent,
+	"maybesent": FieldMaybeSent, "sourcerow": FieldSourceRow,
 }
 
 // ownColumns are the other columns this tool's reports, failures files
@@ -66,7 +69,7 @@ var aliases = map[string]Field{
 var ownColumns = map[string]bool{
 	"row": true, "status": true, "error": true, "httpstatus": true, "errortype": true,
 	"requestid": true, "attempts": true, "previousreason": true, "previousuntil": true,
-	"createdat": true, "updatedat": true, "note": true, "sourcerow": true,
+	"createdat": true, "updatedat": true, "note": true,
 	"heldreason": true, "helduntil": true, "heldmessage": true,
 	"outreach": true, "outreachsequences": true,
 }
@@ -91,6 +94,10 @@ type columns struct {
 	index   [numFields]int // -1 when the file has no such column
 	width   int
 	unknown []string // headers no field claims
+	// extra are the columns no field claims that are not the tool's own
+	// (names, CRM ids): the failures file keeps them, so that every row
+	// stays identifiable.
+	extra []int
 }
 
 func (c columns) has(f Field) bool { return c.index[f] >= 0 }
@@ -112,6 +119,11 @@ func mapHeader(header []string, explicit map[Field]string, kind *topo.Kind, remo
 		if i < 0 {
 			i = slices.IndexFunc(header, func(h string) bool { return headerKey(h) == headerKey(name) })
 		}
+		if i < 0 && slices.ContainsFunc(header, func(h string) bool { return canonicalField(h) == FieldSourceRow }) {
+			// A failures file names its columns by their fields: the --map
+			// of the file it came from, given again, means that column.
+			i = slices.IndexFunc(header, func(h string) bool { return canonicalField(h) == f })
+		}
 		if i < 0 {
 			return c, fmt.Errorf("--map %s=%q: no such column (the header has %s)", f, name, quoteList(header))
 		}
@@ -131,6 +143,7 @@ func mapHeader(header []string, explicit map[Field]string, kind *topo.Kind, remo
 		if !ok || explicit[f] != "" {
 			if strings.TrimSpace(h) != "" && !ownColumns[headerKey(h)] {
 				c.unknown = append(c.unknown, strings.TrimSpace(h))
+				c.extra = append(c.extra, i)
 			}
 			continue
 		}
@@ -161,10 +174,30 @@ func mapHeader(header []string, explicit map[Field]string, kind *topo.Kind, remo
 	for _, f := range drop {
 		if i := c.index[f]; i >= 0 {
 			c.unknown = append(c.unknown, strings.TrimSpace(header[i]))
+			c.extra = append(c.extra, i)
 			c.index[f] = -1
 		}
 	}
+	slices.Sort(c.extra)
 	return c, nil
+}
+
+// extraNames are the headers of the extra columns as the failures file
+// writes them: as in the input, unless reading the failures file back
+// would take the column for one of its own (a second email column beside
+// the one --map chose, the domain column of a contacts list), which is
+// then marked "(not read)" and stays a column the reader passes by.
+func (c columns) extraNames(header []string) []string {
+	names := make([]string, len(c.extra))
+	for n, i := range c.extra {
+		h := strings.TrimSpace(rows.Unguard(header[i]))
+		k := headerKey(h)
+		if _, field := aliases[k]; field || canonicalField(h) >= 0 || ownColumns[k] {
+			h += " (not read)"
+		}
+		names[n] = h
+	}
+	return names
 }
 
 // canonical claims the headers that are a field's canonical name, as

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,10 @@ type Info struct {
 	Columns map[Field]string
 	// Ignored lists headers no field claims.
 	Ignored []string
+	// Extra names the input's own other columns (names, CRM ids: not the
+	// tool's), as the failures file writes them; each row's Extra holds
+	// their cells.
+	Extra []string
 	// BOM says the text began with a byte-order mark.
 	BOM bool
 	// SepLine says the text began with Excel's "sep=;" line, which named
@@ -74,9 +79,11 @@ type Reader struct {
 	validate *rows.Validator
 	info     Info
 	raw      rows.Fields
-	maybe    bool // the row's maybe_sent cell
-	done     bool // the end of the input was reached
-	tail          // records held back while a footer is told from data
+	maybe    bool     // the row's maybe_sent cell
+	source   int      // the row's source_row cell (0: none)
+	extras   []string // the block rows' Extra are carved from
+	done     bool     // the end of the input was reached
+	tail              // records held back while a footer is told from data
 	// mu guards info.Warnings, which reading adds to while a run may be
 	// asking for Info.
 	mu sync.Mutex
@@ -150,7 +157,7 @@ func (rd *Reader) readHeader(opt Options) error {
 	if !rd.cols.has(FieldReason) && rd.validate.DefaultReason == "" && !opt.Removal {
 		return setupErrorf("no reason column (the header has %s): name one with --map reason=\"Column Name\", or pass --default-reason (for example --default-reason unsubscribed)", quoteList(names))
 	}
-	rd.info.Columns, rd.info.Ignored = map[Field]string{}, rd.cols.unknown
+	rd.info.Columns, rd.info.Ignored, rd.info.Extra = map[Field]string{}, rd.cols.unknown, rd.cols.extraNames(names)
 	for f, i := range rd.cols.index {
 		if i >= 0 {
 			rd.info.Columns[Field(f)] = strings.TrimSpace(names[i])
@@ -234,9 +241,28 @@ func (r *Reader) read() (rows.Row, error) {
 	default:
 		row = r.validate.Normalize(rec.row, r.raw)
 	}
-	row.MaybeSent = r.maybe
+	row.MaybeSent, row.SourceRow = r.maybe, r.source
+	if n := len(r.cols.extra); n > 0 {
+		// Carved from a block a few hundred rows long: one allocation per
+		// block, not per row (the cells are substrings of the record).
+		if len(r.extras)+n > cap(r.extras) {
+			r.extras = make([]string, 0, n*extraBlockRows)
+		}
+		start := len(r.extras)
+		for _, i := range r.cols.extra {
+			cell := ""
+			if i < len(rec.fields) {
+				cell = rows.Unguard(rec.fields[i])
+			}
+			r.extras = append(r.extras, cell)
+		}
+		row.Extra = r.extras[start:len(r.extras):len(r.extras)]
+	}
 	return row, nil
 }
+
+// extraBlockRows is how many rows' other cells one block holds.
+const extraBlockRows = 512
 
 func delimiterWord(d byte) string {
 	switch d {
@@ -265,6 +291,12 @@ func (r *Reader) fill(rec []string) {
 		Reason: cell(FieldReason), Message: cell(FieldMessage), Until: cell(FieldUntil),
 	}
 	r.maybe = isTrue(cell(FieldMaybeSent))
+	r.source = 0
+	if r.cols.has(FieldSourceRow) {
+		if n, err := strconv.Atoi(strings.TrimSpace(cell(FieldSourceRow))); err == nil && n > 0 {
+			r.source = n
+		}
+	}
 	if r.sheet != nil {
 		r.raw.Until = r.sheet.date(r.raw.Until)
 	}

@@ -61,6 +61,8 @@ type Journal struct {
 	// allUnsure makes every row without an outcome "maybe sent" (a forced
 	// rerun of an input that earlier runs sent).
 	allUnsure bool
+	// aside says why the journal found was set aside (JournalOther).
+	aside string
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -88,9 +90,12 @@ func (d Durability) withDefaults() Durability {
 const SyncEvery = 500 * time.Millisecond
 
 // Fingerprint identifies an input and the settings that change outcomes.
+// Shown names those settings as the operator gives them (flag: value),
+// so that a journal set aside for another run can say what changed.
 type Fingerprint struct {
-	Input    string `json:"input"`
-	Settings string `json:"settings"`
+	Input    string            `json:"input"`
+	Settings string            `json:"settings"`
+	Shown    map[string]string `json:"shown,omitempty"`
 }
 
 // journalLine is one line of the journal; which fields are set says what
@@ -118,6 +123,15 @@ type journalLine struct {
 	Attempts int         `json:"a,omitempty"`
 	Maybe    bool        `json:"m,omitempty"`
 	Lifted   string      `json:"lift,omitempty"` // an opt-out this run lifted (--lift-optouts)
+	PrevMsg  string      `json:"pm,omitempty"`   // a delete's record's message
+	// Topo's record as the run left it (rows.Held), flat so that the
+	// fast decoder reads it: present when HReason is set.
+	HEmail  string `json:"he,omitempty"`
+	HLinked string `json:"hl,omitempty"`
+	HDomain string `json:"hd,omitempty"`
+	HReason string `json:"hr,omitempty"`
+	HUntil  string `json:"hu,omitempty"`
+	HMsg    string `json:"hm,omitempty"`
 	// A stop's outcome: the row, the sequence (ID) and what became of it.
 	StopRow  int    `json:"so,omitempty"`
 	Result   string `json:"r,omitempty"`
@@ -173,11 +187,12 @@ func OpenJournal(path string, fp Fingerprint, force bool, d Durability) (*Journa
 		return nil, 0, &UnreadableJournalError{Path: path, Err: err}
 	case header == nil:
 		valid = 0
-	case *header.FP != fp || force:
+	case !header.FP.Same(fp) || force:
 		if err := os.Rename(path, path+".prev"); err != nil {
 			j.settled.release()
 			return nil, 0, err
 		}
+		j.aside = whyAside(*header.FP, fp)
 		state, valid = JournalOther, 0
 		j.otherUnfinished = j.done == nil && (j.intents > 0 || j.settled.len() > 0)
 		j.settled.release()
@@ -213,6 +228,11 @@ func OpenJournal(path string, fp Fingerprint, force bool, d Durability) (*Journa
 	j.wg.Go(j.syncLoop)
 	return j, state, nil
 }
+
+// SetAside says what differs between the run of the journal found and
+// moved aside and this one: "" when nothing does (a forced rerun) or none
+// was.
+func (j *Journal) SetAside() string { return j.aside }
 
 // Corrupt counts the unreadable lines that loading skipped.
 func (j *Journal) Corrupt() int { return j.corrupt }
@@ -312,7 +332,7 @@ func (j *Journal) Intend(in pipeline.Intent) (durable func() error) {
 		l.Op = opCodes[in.Op]
 	}
 	if in.Previous != nil {
-		l.PrevSet, l.PrevRsn, l.PrevUnt = true, in.Previous.Reason, in.Previous.Until
+		l.PrevSet, l.PrevRsn, l.PrevUnt, l.PrevMsg = true, in.Previous.Reason, in.Previous.Until, in.Previous.Message
 	}
 	j.mu.Lock()
 	j.append(l)
@@ -325,6 +345,9 @@ func (j *Journal) Intend(in pipeline.Intent) (durable func() error) {
 func (j *Journal) Record(o rows.Outcome) error {
 	l := journalLine{Row: o.Row.Num, Status: o.Status, ID: o.ID, HTTP: o.HTTPStatus,
 		ErrType: o.ErrorType, Err: o.Err, Request: o.RequestID, Attempts: o.Attempts, Maybe: o.MaybeSent, Lifted: o.Lifted}
+	if h := o.Held; h != nil {
+		l.HEmail, l.HLinked, l.HDomain, l.HReason, l.HUntil, l.HMsg = h.Email, h.LinkedInURL, h.Domain, h.Reason, h.Until, h.Message
+	}
 	if o.Previous != nil {
 		l.PrevSet, l.PrevRsn, l.PrevUnt = true, o.Previous.Reason, o.Previous.Until
 	}

@@ -90,6 +90,20 @@ func (l *journalLine) set(key []byte, b []byte, i int) (int, bool) {
 		s = &l.PrevRsn
 	case "pu":
 		s = &l.PrevUnt
+	case "pm":
+		s = &l.PrevMsg
+	case "he":
+		s = &l.HEmail
+	case "hl":
+		s = &l.HLinked
+	case "hd":
+		s = &l.HDomain
+	case "hr":
+		s = &l.HReason
+	case "hu":
+		s = &l.HUntil
+	case "hm":
+		s = &l.HMsg
 	case "id":
 		s = &l.ID
 	case "et":

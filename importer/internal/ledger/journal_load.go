@@ -112,7 +112,7 @@ func (l *journalLine) prior(was pipeline.Prior) pipeline.Prior {
 		p.At = time.UnixMilli(l.At)
 	}
 	if l.PrevSet {
-		p.Previous = &rows.Previous{Reason: l.PrevRsn, Until: l.PrevUnt}
+		p.Previous = &rows.Previous{Reason: l.PrevRsn, Until: l.PrevUnt, Message: l.PrevMsg}
 	}
 	return p
 }
@@ -120,6 +120,9 @@ func (l *journalLine) prior(was pipeline.Prior) pipeline.Prior {
 func (l *journalLine) outcome() rows.Outcome {
 	o := rows.Outcome{Status: l.Status, ID: l.ID, HTTPStatus: l.HTTP, ErrorType: l.ErrType,
 		Err: l.Err, RequestID: l.Request, Attempts: l.Attempts, MaybeSent: l.Maybe, Lifted: l.Lifted}
+	if l.HReason != "" {
+		o.Held = &rows.Held{Email: l.HEmail, LinkedInURL: l.HLinked, Domain: l.HDomain, Reason: l.HReason, Until: l.HUntil, Message: l.HMsg}
+	}
 	if l.PrevSet {
 		o.Previous = &rows.Previous{Reason: l.PrevRsn, Until: l.PrevUnt}
 	}

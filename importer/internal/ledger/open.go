@@ -34,11 +34,16 @@ type Options struct {
 	// Settings is the canonical text of the settings the list is read
 	// and sent with, as parsed or detected (not the flags as typed:
 	// --delimiter , and comma and a sniffed comma are the same); Target is
-	// the command and the base URL.
+	// the command and the base URL. Shown names each of them as the
+	// operator knows it (--existing: keep), for saying what changed.
 	Settings, Target string
+	Shown            map[string]string
 	// Force runs an input again that a run completed: every row is then
 	// looked up before anything is sent.
 	Force bool
+	// Removal says the run removes: a removal noted since its list's run
+	// completed is, in whole seconds, that run's own, and undoes nothing.
+	Removal bool
 	// Report is where the run writes its report: the registry keeps it, so
 	// that a dry run will not write over it.
 	Report string
@@ -111,7 +116,7 @@ func Open(opt Options) (s *Session, err error) {
 	if !strings.HasPrefix(opt.Input, "sha256:") {
 		return s, fmt.Errorf("no fingerprint of the input (%q)", opt.Input)
 	}
-	s.fp = Fingerprint{Input: opt.Input, Settings: hash(opt.Settings + "\x1f" + opt.Target)}
+	s.fp = Fingerprint{Input: opt.Input, Settings: hash(opt.Settings + "\x1f" + opt.Target), Shown: opt.Shown}
 	if err := s.openRegistry(opt.Registries); err != nil {
 		return s, err
 	}
@@ -182,7 +187,7 @@ func (s *Session) openJournal(opt Options) error {
 	}
 	abs, _ := filepath.Abs(opt.Journal)
 	force := opt.Force
-	if entry != nil && entry.Completed != nil && !force && s.registry.removedSince(opt.Workspace, entry.Completed.When) {
+	if entry != nil && entry.Completed != nil && !force && !opt.Removal && s.registry.removedSince(opt.Workspace, entry.Completed.When) {
 		// What the completed run settled may have been undone since: its
 		// completion is memory, not what Topo holds now.
 		force = true
@@ -228,7 +233,15 @@ func (s *Session) openJournal(opt Options) error {
 		j.MarkAllUnsure()
 		s.Notes = append(s.Notes, lost+": what that run sent is not known here, so every row is looked up before anything is sent (maybe_sent)")
 	case st == JournalOther:
-		s.Notes = append(s.Notes, fmt.Sprintf("the journal %s was for another input or other settings: moved to %s.prev, starting afresh", opt.Journal, opt.Journal))
+		why := j.SetAside()
+		switch {
+		case why != "":
+		case opt.Force:
+			why = "--force runs the input again, every row looked up before anything is sent"
+		default:
+			why = "a removal since its run completed: every row is looked up before anything is sent"
+		}
+		s.Notes = append(s.Notes, fmt.Sprintf("the journal %s was set aside as %s.prev, starting afresh: %s", opt.Journal, opt.Journal, why))
 	case st == JournalResumed:
 		settled, unsure := j.Resumed()
 		s.Notes = append(s.Notes, fmt.Sprintf("resuming an interrupted run (journal %s): %d rows already settled, %d to look up first", opt.Journal, settled, unsure))

@@ -112,6 +112,7 @@ func (c *Creator) Act(ctx, inflight context.Context, job pipeline.Job, w *pipeli
 			rec := res.Answer.Record
 			c.API.Clock().ObserveStamp(rec.CreatedAt, res.Answer.Sent, res.Answer.Received)
 			out.Status, out.ID, out.HTTPStatus = rows.StatusCreated, rec.ID, res.Answer.Status
+			out.Held = HeldOf(*rec, job.Row).record()
 			return out, nil
 		case res.Verdict == api.Done: // 409: the key is taken
 			return c.conflict(ctx, inflight, out, res, since, maybe || res.Uncertain, w)
@@ -184,12 +185,12 @@ func (c *Creator) found(ctx, inflight context.Context, out rows.Outcome, held He
 	switch {
 	case held.Mismatch != "":
 	case !since.IsZero() && c.API.Clock().CreatedSince(held.CreatedAt, since):
-		out.Status, out.ID = rows.StatusCreated, held.ID
+		out.Status, out.ID, out.Held = rows.StatusCreated, held.ID, held.record()
 		out.Note = "an attempt went unanswered; a lookup found the record it made (created " + held.CreatedAt.UTC().Format(time.RFC3339) + ")"
 		return out, nil
 	case prior.Op == api.OpUpdate && prior.ID == held.ID && prior.Previous != nil && took(changeFor(out.Row, c.Policy), held):
 		// The update an earlier run journaled took before it could say so.
-		out.Status, out.ID, out.Previous = rows.StatusExtended, held.ID, prior.Previous
+		out.Status, out.ID, out.Previous, out.Held = rows.StatusExtended, held.ID, prior.Previous, held.record()
 		if c.Policy.Existing == ExistingReplace {
 			out.Status = rows.StatusUpdated
 		}
@@ -226,13 +227,14 @@ func (c *Creator) reconcile(ctx, inflight context.Context, out rows.Outcome, hel
 		return failed(out, res, res.Uncertain), nil
 	}
 	rec := res.Answer.Record
-	if got := HeldOf(*rec, out.Row); !took(ch, got) {
-		out.Status = rows.StatusFailed
+	got := HeldOf(*rec, out.Row)
+	if !took(ch, got) {
+		out.Status, out.Held = rows.StatusFailed, got.record()
 		out.Err = fmt.Sprintf("Topo answered %d to the update but holds reason %s until %s",
 			res.Answer.Status, rec.Reason, orPermanent(topo.Str(rec.Until)))
 		return out, nil
 	}
 	c.API.Clock().ObserveStamp(rec.UpdatedAt, res.Answer.Sent, res.Answer.Received)
-	out.Status, out.Previous, out.Lifted = d.Then, held.previous(), d.Lift
+	out.Status, out.Previous, out.Lifted, out.Held = d.Then, held.previous(), d.Lift, got.record()
 	return out, nil
 }

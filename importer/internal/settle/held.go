@@ -17,9 +17,14 @@ type Held struct {
 	Reason string
 	// Until is when the exclusion ends; nil when it is permanent.
 	Until *time.Time
-	// Message is a hash of the record's message (see MessageHash), which
-	// is all the snapshot keeps of it.
-	Message   uint32
+	// Message is a hash of the record's message (see MessageHash), by
+	// which it is compared; Text is the message itself, for the report.
+	Message uint32
+	Text    string
+	// Keys are the record's email, LinkedIn URL and domain, as Topo holds
+	// them, where they are known (a lookup's record; the snapshot keeps
+	// hashes of them only).
+	Keys      [3]string
 	CreatedAt time.Time
 	// Mismatch, when set, says the record holds another value for one of
 	// the row's keys (this LinkedIn URL under another email): the row is
@@ -47,7 +52,9 @@ func MessageHash(s string) uint32 {
 // HeldOf turns a record into what is compared with row, by the one
 // key-matching rule (see matchKeys).
 func HeldOf(ex topo.Exclusion, row rows.Row) Held {
-	h := Held{ID: ex.ID, Reason: ex.Reason, Message: MessageHash(topo.Str(ex.Message)), CreatedAt: ex.CreatedAt}
+	text := topo.Str(ex.Message)
+	h := Held{ID: ex.ID, Reason: ex.Reason, Message: MessageHash(text), Text: text, CreatedAt: ex.CreatedAt,
+		Keys: [3]string{topo.Str(ex.Email), topo.Str(ex.LinkedInURL), topo.Str(ex.Domain)}}
 	if u, err := topo.ParseUntil(ex.Until); err == nil {
 		h.Until = u
 	} else {
@@ -101,4 +108,15 @@ func (h *Held) matchKeys(row rows.Row, holds func(topo.Key) (keyMatch, string)) 
 // previous is what a record was before a change.
 func (h Held) previous() *rows.Previous {
 	return &rows.Previous{Reason: h.Reason, Until: untilText(h.Until)}
+}
+
+// whole is the record as a delete's intent journals it, message and all:
+// a rerun that finds it gone can still say what was deleted.
+func (h Held) whole() *rows.Previous {
+	return &rows.Previous{Reason: h.Reason, Until: untilText(h.Until), Message: h.Text}
+}
+
+// record is the record as the report's held_* columns show it.
+func (h Held) record() *rows.Held {
+	return &rows.Held{Email: h.Keys[0], LinkedInURL: h.Keys[1], Domain: h.Keys[2], Reason: h.Reason, Until: untilText(h.Until), Message: h.Text}
 }

@@ -64,7 +64,9 @@ func decided(out rows.Outcome, held Held, d Decision) rows.Outcome {
 		out.Note = strings.TrimPrefix(out.Note+"; as Topo's list showed it at "+held.Seen.UTC().Format(time.RFC3339), "; ")
 	}
 	if d.Status != rows.StatusFailed {
-		out.ID = held.ID
+		// A failed row's record is another person's (a mismatch): not the
+		// row's to show.
+		out.ID, out.Held = held.ID, held.record()
 	}
 	if d.Status == rows.StatusExistsShorter || d.Status == rows.StatusWouldExtend || d.Status == rows.StatusWouldUpdate || d.Status == rows.StatusWouldLift {
 		out.Previous = held.previous()

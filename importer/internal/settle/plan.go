@@ -72,7 +72,7 @@ func (p *Planner) absent(out rows.Outcome) rows.Outcome {
 
 func (p *Planner) decide(out rows.Outcome, held Held) rows.Outcome {
 	if p.Removal {
-		out.Status, out.ID = rows.StatusWouldRemove, held.ID
+		out.Status, out.ID, out.Held = rows.StatusWouldRemove, held.ID, held.record()
 		switch how := liftsByDelete(held); {
 		case how != "" && !p.Policy.LiftOptOuts:
 			out.Status, out.Err = rows.StatusProtected, protectedErr(held, "remove", how)

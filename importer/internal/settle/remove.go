@@ -53,8 +53,7 @@ func (r *Remover) Act(ctx, inflight context.Context, job pipeline.Job, w *pipeli
 	case len(recs) == 0 && job.Prior.MaybeSent && job.Prior.Op == api.OpDelete:
 		// An earlier run's delete went out and no answer was recorded:
 		// the record it was for is gone.
-		out.Status, out.ID = rows.StatusRemoved, job.Prior.ID
-		return out, nil
+		return goneBefore(out, job.Prior), nil
 	case len(recs) == 0:
 		out.Status = rows.StatusNotFound
 		return out, nil
@@ -69,9 +68,7 @@ func (r *Remover) byID(ctx, inflight context.Context, out rows.Outcome, id strin
 	case stop:
 		return out, err
 	case gone && prior.MaybeSent && prior.Op == api.OpDelete && prior.ID == id:
-		out.Status, out.ID = rows.StatusRemoved, id
-		out.Note = "an earlier run's delete went unanswered; Topo now has no such record"
-		return out, nil
+		return goneBefore(out, prior), nil
 	case gone:
 		return r.goneID(ctx, inflight, out, id)
 	}
@@ -100,12 +97,26 @@ func (r *Remover) goneID(ctx, inflight context.Context, out rows.Outcome, id str
 	return out, nil
 }
 
+// goneBefore is the outcome of a row whose record an earlier run's
+// unanswered delete was for, and which Topo no longer holds: removed,
+// with the record as that run journaled it before sending the delete.
+func goneBefore(out rows.Outcome, prior pipeline.Prior) rows.Outcome {
+	out.Status, out.ID = rows.StatusRemoved, prior.ID
+	out.Note = "an earlier run's delete went unanswered; Topo now has no such record"
+	if p := prior.Previous; p != nil {
+		out.Held = &rows.Held{Reason: p.Reason, Until: p.Until, Message: p.Message}
+	}
+	return out
+}
+
 // removeAll deletes every record of recs that is not an opt-out the
-// removal may not lift; those stay, and the row is protected.
+// removal may not lift; those stay, and the row is protected. The row's
+// id and held_* name the record deleted (the note the others, if any), so
+// that the report holds what it takes to create it again.
 func (r *Remover) removeAll(ctx, inflight context.Context, out rows.Outcome, recs []topo.Exclusion, w *pipeline.Writes) (rows.Outcome, error) {
 	status, removed := rows.StatusNotFound, 0
 	var kept *Held
-	var lifted []string
+	var lifted, others []string
 	for _, rec := range recs {
 		held := HeldOf(rec, out.Row)
 		if how := liftsByDelete(held); how != "" {
@@ -115,28 +126,54 @@ func (r *Remover) removeAll(ctx, inflight context.Context, out rows.Outcome, rec
 			}
 			lifted = append(lifted, fmt.Sprintf("deleted %s record %s", held.Reason, held.ID))
 		}
-		o, err := r.remove(ctx, inflight, out, rec.ID, w)
+		o, err := r.remove(ctx, inflight, out, held, w)
 		out.Attempts = o.Attempts
 		if err != nil || o.Status != rows.StatusRemoved && o.Status != rows.StatusNotFound {
 			return o, err
 		}
-		out.ID, out.HTTPStatus, out.Note = rec.ID, o.HTTPStatus, o.Note
-		if o.Status == rows.StatusRemoved {
-			status, removed = rows.StatusRemoved, removed+1
+		if status == rows.StatusRemoved && o.Status == rows.StatusNotFound {
+			continue // the record deleted stays the row's word
 		}
+		if o.Status == rows.StatusRemoved {
+			if removed++; out.Held != nil {
+				others = append(others, describeRecord(out.ID, *out.Held))
+			}
+		}
+		out.ID, out.HTTPStatus, out.Note, out.Held, status = rec.ID, o.HTTPStatus, o.Note, o.Held, o.Status
 	}
 	out.Status, out.Lifted = status, strings.Join(lifted, "; ")
 	switch {
 	case kept != nil:
-		out.Status, out.ID = rows.StatusProtected, kept.ID
+		deletedID, deleted := out.ID, out.Held
+		out.Status, out.ID, out.Held = rows.StatusProtected, kept.ID, kept.record()
 		out.Err = protectedErr(*kept, "remove", "delete it")
 		if removed > 0 {
-			out.Err += fmt.Sprintf(" (%d other record of this row's keys removed)", removed)
+			if status == rows.StatusRemoved && deleted != nil {
+				others = append(others, describeRecord(deletedID, *deleted))
+			}
+			out.Err += fmt.Sprintf(" (%s of this row's keys removed: %s)", plural(removed, "other record"), strings.Join(others, "; "))
 		}
 	case len(recs) > 1:
-		out.Note = fmt.Sprintf("%d records held this row's keys; all were removed", len(recs))
+		out.Note = rows.JoinNotes(out.Note, fmt.Sprintf("%d records held this row's keys; all were removed", len(recs)))
+		if len(others) > 0 {
+			out.Note += " (the others: " + strings.Join(others, "; ") + ")"
+		}
 	}
 	return out, nil
+}
+
+// describeRecord names a deleted record for a note: enough to create it
+// again.
+func describeRecord(id string, h rows.Held) string {
+	until := h.Until
+	if until == "" {
+		until = "permanent"
+	}
+	desc := fmt.Sprintf("%s, %s, until %s", id, h.Reason, until)
+	if h.Message != "" {
+		desc += fmt.Sprintf(", message %q", h.Message)
+	}
+	return desc
 }
 
 // read gets the record id, counted in out. gone says Topo itself answered
@@ -166,12 +203,15 @@ func (r *Remote) read(ctx, inflight context.Context, out *rows.Outcome, id strin
 	return res.Answer.Record, false, false, nil
 }
 
-// remove deletes one record. A 404 (Topo's) is not_found, or removed when
-// an attempt of this run may have deleted it. A 2xx that is not Topo's (a
-// maintenance page) proves nothing: the delete is sent again, and Topo's
-// 404 then settles it.
-func (r *Remover) remove(ctx, inflight context.Context, out rows.Outcome, id string, w *pipeline.Writes) (rows.Outcome, error) {
-	if err := w.Intend(pipeline.Intent{Row: out.Row.Num, Op: api.OpDelete, ID: id}); err != nil {
+// remove deletes one record, held. A 404 (Topo's) is not_found, or
+// removed when an attempt of this run may have deleted it. A 2xx that is
+// not Topo's (a maintenance page) proves nothing: the delete is sent
+// again, and Topo's 404 then settles it. The intent journals the record
+// whole, so that a rerun that finds it gone can still say what went.
+func (r *Remover) remove(ctx, inflight context.Context, out rows.Outcome, held Held, w *pipeline.Writes) (rows.Outcome, error) {
+	id := held.ID
+	out.Held = nil // shown once deleted
+	if err := w.Intend(pipeline.Intent{Row: out.Row.Num, Op: api.OpDelete, ID: id, Previous: held.whole()}); err != nil {
 		return interrupted(out, false), err
 	}
 	res := r.Retrier.Do(ctx, inflight, api.Call{
@@ -189,12 +229,12 @@ func (r *Remover) remove(ctx, inflight context.Context, out rows.Outcome, id str
 	case !res.Settled():
 		return failed(out, res, res.Uncertain), nil
 	case res.Answer.NotFound() && res.Uncertain:
-		out.Status = rows.StatusRemoved
+		out.Status, out.Held = rows.StatusRemoved, held.record()
 		out.Note = "an earlier attempt went unanswered; Topo now has no such record"
 	case res.Answer.NotFound():
-		out.Status = rows.StatusNotFound
+		out.Status, out.Held = rows.StatusNotFound, nil
 	default:
-		out.Status = rows.StatusRemoved
+		out.Status, out.Held = rows.StatusRemoved, held.record()
 	}
 	return out, nil
 }
