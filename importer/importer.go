@@ -63,6 +63,11 @@ type Options struct {
 	// (DefaultOutputs names them after the input instead, as the command
 	// does). Relative paths are taken from Env.Dir.
 	Report, Failures, Summary, Metrics, HTML string
+	// FailuresFormat is how the failures file is written: "excel" ("", the
+	// default: UTF-16LE with a BOM, tab-separated, which every Excel opens
+	// in columns whatever its locale) or "csv" (UTF-8, comma-separated,
+	// for programs). A failures file on standard output is always csv.
+	FailuresFormat string
 	// Journal makes an import or a removal resumable (a rerun sends
 	// nothing twice); State is a cron run's memory of the keys settled.
 	Journal, State string

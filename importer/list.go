@@ -51,7 +51,7 @@ func (s *session) openList(ctx context.Context, spool bool) error {
 	s.sum.Encoding, s.sum.Delimiter, s.sum.Sheet, s.sum.Kind = string(info.Encoding), report.DelimiterName(info.Delimiter), info.Sheet, info.Kind.String()
 	s.sum.Columns, s.sum.NotRead = columnsRead(info)
 	if len(info.Ignored) > 0 {
-		s.warn(fmt.Sprintf("ignoring columns %s", strings.Join(info.Ignored, ", ")))
+		s.warn(fmt.Sprintf("not read: columns %s (no field of an exclusion; kept as they are in the failures file)", strings.Join(info.Ignored, ", ")))
 	}
 	l.sayWarnings(s)
 	return nil
@@ -278,7 +278,7 @@ func (s *session) openRowOutputs() error {
 		return err
 	}
 	fw, err := report.NewFailures(fail.w, report.FailuresFormat{
-		Kind: info.Kind, Removal: s.opts.Removal, Spreadsheet: s.paths.failures != "-", Extra: info.Extra,
+		Kind: info.Kind, Removal: s.opts.Removal, Spreadsheet: s.paths.failures != "-" && s.opts.FailuresFormat != "csv", Extra: info.Extra,
 	})
 	if err != nil {
 		out.discard()

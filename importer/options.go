@@ -66,6 +66,9 @@ func (o *Options) parse() (decisions, error) {
 		return d, err
 	}
 	d.read.Removal = o.Removal
+	if f := o.FailuresFormat; f != "" && f != "excel" && f != "csv" {
+		return d, Usagef("--failures-format %q: want excel or csv", f)
+	}
 	if o.Topo.Existing != "" {
 		if d.existing, err = settle.ParseExisting(o.Topo.Existing); err != nil {
 			return d, Usagef("--existing: %v", err)

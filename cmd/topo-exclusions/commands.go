@@ -15,7 +15,7 @@ import (
 type flags struct {
 	// Input
 	encodingText, delimiterText, reasonText, sheet string
-	kind, dateOrder                                *enumValue
+	kind, dateOrder, failuresFormat                *enumValue
 	maps                                           []string
 	// Topo
 	baseURL, tokenFile string
@@ -38,22 +38,23 @@ type flags struct {
 
 func newFlags(e *env) *flags {
 	return &flags{
-		kind:          newEnum("auto", "auto", "contacts", "accounts"),
-		dateOrder:     newEnum("", "dmy", "mdy"),
-		existing:      newEnum("extend", importer.ExistingPolicies...),
-		snapshot:      newEnum("auto", importer.SnapshotPolicies...),
-		logFormatV:    newEnum("text", "text", "json"),
-		sequences:     newEnum("", importer.OutreachModes...),
-		baseURL:       orEnv(e.Getenv("TOPO_BASE_URL"), importer.DefaultBaseURL),
-		rate:          &numberValue{auto: true, allowAuto: true, min: 0, max: 1e6, description: "N"},
-		burst:         &numberValue{value: 1, min: 1, max: 1000, integer: true, description: "N"},
-		concurrency:   &numberValue{auto: true, allowAuto: true, min: 1, max: 256, integer: true, description: "N"},
-		retries:       &numberValue{value: 5, min: 0, max: 100, integer: true, description: "N"},
-		lookupRetries: &numberValue{value: 10, min: 1, max: 100, integer: true, description: "N"},
-		maxFailures:   &numberValue{value: 0, min: 0, max: math.MaxInt32, integer: true, description: "N"},
-		timeout:       durationValue{d: 30 * time.Second},
-		grace:         durationValue{d: 15 * time.Second},
-		giveUpAfter:   durationValue{d: 10 * time.Minute, zeroNever: true},
+		kind:           newEnum("auto", "auto", "contacts", "accounts"),
+		dateOrder:      newEnum("", "dmy", "mdy"),
+		failuresFormat: newEnum("excel", "excel", "csv"),
+		existing:       newEnum("extend", importer.ExistingPolicies...),
+		snapshot:       newEnum("auto", importer.SnapshotPolicies...),
+		logFormatV:     newEnum("text", "text", "json"),
+		sequences:      newEnum("", importer.OutreachModes...),
+		baseURL:        orEnv(e.Getenv("TOPO_BASE_URL"), importer.DefaultBaseURL),
+		rate:           &numberValue{auto: true, allowAuto: true, min: 0, max: 1e6, description: "N"},
+		burst:          &numberValue{value: 1, min: 1, max: 1000, integer: true, description: "N"},
+		concurrency:    &numberValue{auto: true, allowAuto: true, min: 1, max: 256, integer: true, description: "N"},
+		retries:        &numberValue{value: 5, min: 0, max: 100, integer: true, description: "N"},
+		lookupRetries:  &numberValue{value: 10, min: 1, max: 100, integer: true, description: "N"},
+		maxFailures:    &numberValue{value: 0, min: 0, max: math.MaxInt32, integer: true, description: "N"},
+		timeout:        durationValue{d: 30 * time.Second},
+		grace:          durationValue{d: 15 * time.Second},
+		giveUpAfter:    durationValue{d: 10 * time.Minute, zeroNever: true},
 	}
 }
 
@@ -84,7 +85,8 @@ func (f *flags) addOutputs(c *cobra.Command, rowFiles bool, what string) {
 	if rowFiles {
 		fs.StringVar(&f.report, "report", "", fmt.Sprintf("per-row report `path`, - for standard output (default: FILE with %s)", what))
 		fs.StringVar(&f.failures, "failures", "", "rows still needing action, ready to fix and feed back in (default: beside the report)")
-		group(fs, "Outputs", "report", "failures")
+		enumFlag(c, f.failuresFormat, "failures-format", "excel: UTF-16 and tabs, opened in columns by every Excel whatever its locale; csv: UTF-8 and commas, for programs")
+		group(fs, "Outputs", "report", "failures", "failures-format")
 	}
 	fs.StringVar(&f.summary, "summary", "", "write the summary as JSON to `path` (- for standard output), on every exit")
 	fs.StringVar(&f.metrics, "metrics", "", "write the run's figures in Prometheus text format to `path`, for node_exporter's textfile collector")
@@ -137,7 +139,7 @@ func (f *flags) options(cmd importer.Command, path string) (importer.Options, er
 		Read: importer.ReadOptions{
 			Encoding: f.encodingText, Delimiter: f.delimiterText, Kind: f.kind.value, Sheet: f.sheet, DefaultReason: f.reasonText, DateOrder: f.dateOrder.value,
 		},
-		Report: f.report, Failures: f.failures, Summary: f.summary, Metrics: f.metrics, HTML: f.html,
+		Report: f.report, Failures: f.failures, FailuresFormat: f.failuresFormat.value, Summary: f.summary, Metrics: f.metrics, HTML: f.html,
 		Journal: f.journal, State: f.state, Force: f.force, Quiet: f.quiet,
 		Topo: importer.TopoOptions{
 			BaseURL: f.baseURL, TokenFile: f.tokenFile, Workspace: f.workspace, Rate: f.rate.value, AutoRate: f.rate.auto,

@@ -79,9 +79,15 @@ func TestFailuresFileOpensInEveryExcel(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "in.csv"), []byte("\ufeff"+text), 0o644)
 	res := runBinary(t, dir, "", "validate", "--report", "r.csv", "--failures", "-", "in.csv")
-	if want := "row,source_row,email,linkedin_url,reason,message,until,error,maybe_sent,Name,CRM ID\n" +
-		"2,2,bad@,,other,,,\"email \"\"bad@\"\" has nothing after the @\",,José,0042\n"; res.stdout != want {
-		t.Errorf("on standard output:\n%q\nwant:\n%q", res.stdout, want)
+	programs := "row,source_row,email,linkedin_url,reason,message,until,error,maybe_sent,Name,CRM ID\n" +
+		"2,2,bad@,,other,,,\"email \"\"bad@\"\" has nothing after the @\",,José,0042\n"
+	if res.stdout != programs {
+		t.Errorf("on standard output:\n%q\nwant:\n%q", res.stdout, programs)
+	}
+	// --failures-format csv: the same on disk, for a script.
+	runBinary(t, dir, "", "validate", "--force", "--report", "r.csv", "--failures", "f.csv", "--failures-format", "csv", "in.csv")
+	if got := readRaw(t, dir, "f.csv"); got != programs {
+		t.Errorf("--failures-format csv:\n%q\nwant:\n%q", got, programs)
 	}
 }
 
@@ -104,7 +110,7 @@ func TestSourceRowThroughEveryRound(t *testing.T) {
 		out := []string{"r.csv", "f1.csv", "f2.csv", "f3.csv"}
 		args := append([]string{"validate", "--force", "--report", out[0], "--failures", out[round]}, mapped...)
 		res := runBinary(t, dir, "", append(args, in)...)
-		if res.code != 1 || round > 1 && strings.Contains(res.stderr, "ignoring columns email") {
+		if res.code != 1 || round > 1 && strings.Contains(res.stderr, "not read: columns email") {
 			t.Fatalf("round %d: exit %d\n%s", round, res.code, res.stderr)
 		}
 		rows := csvRecords(t, readFile(t, dir, out[round]))
@@ -119,4 +125,13 @@ func TestSourceRowThroughEveryRound(t *testing.T) {
 		}
 		in = out[round]
 	}
+}
+
+func readRaw(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -87,7 +87,7 @@ func TestExportImportsBackUnchanged(t *testing.T) {
 		t.Errorf("header %q", head)
 	}
 	res = runBinaryEnv(t, dir, "", []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + to.URL}, "import", "all.csv")
-	if res.code != 0 || strings.Contains(res.stderr, "ignoring columns") {
+	if res.code != 0 || strings.Contains(res.stderr, "not read: columns") {
 		t.Fatalf("import of the export: exit %d\n%s", res.code, res.stderr)
 	}
 	a, b := holdings(from), holdings(to)

@@ -339,3 +339,38 @@ func TestStoppedMidRunIsExit4(t *testing.T) {
 		t.Errorf("rerun: exit %d, %d keys created twice\n%s", res.code, srv.Stats().DuplicateCreates, res.stderr)
 	}
 }
+
+// TestResumeLooksUpOnlyWhatMayHaveBeenSent: after a Ctrl-C, the rerun
+// looks up the rows that were in flight (unknown), not the rows whose
+// intents were journaled ahead but never sent: its "to look up first"
+// agrees with the stopped run's counts.
+func TestResumeLooksUpOnlyWhatMayHaveBeenSent(t *testing.T) {
+	t.Parallel()
+	srv := topotest.NewServer(topotest.Options{Latency: 30 * time.Millisecond})
+	defer srv.Close()
+	dir := t.TempDir()
+	input := generated(t, 600)
+	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
+	args := []string{"import", "--rate", "0", "--concurrency", "4", "--sequences", "off", "--grace", "1ms", "--journal", "j", "--report", "r.csv", "--failures", "f.csv", "--summary", "s.json", input}
+	r := startCLI(t, dir, nil, env, args...)
+	for deadline := time.Now().Add(20 * time.Second); srv.Stats().Created < 20 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.soft()
+	if res := r.wait(t); res.code != 130 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	var sum struct {
+		Counts map[string]int `json:"counts"`
+	}
+	json.Unmarshal([]byte(readFile(t, dir, "s.json")), &sum)
+	settled := sum.Counts["created"]
+	res := runBinaryEnv(t, dir, "", env, args...)
+	want := fmt.Sprintf("%d rows already settled, %d to look up first", settled, sum.Counts["unknown"])
+	if !strings.Contains(res.stderr, want) {
+		t.Errorf("the resume should say %q after a run that ended %v:\n%s", want, sum.Counts, res.stderr)
+	}
+	if st := srv.Stats(); res.code != 1 || st.RepeatPosts != 0 {
+		t.Errorf("resumed: exit %d, %d repeated POSTs", res.code, st.RepeatPosts)
+	}
+}

@@ -123,6 +123,10 @@ type journalLine struct {
 	Attempts int         `json:"a,omitempty"`
 	Maybe    bool        `json:"m,omitempty"`
 	Lifted   string      `json:"lift,omitempty"` // an opt-out this run lifted (--lift-optouts)
+	Note     string      `json:"n,omitempty"`
+	// Withdrawn is a row whose last intent was never sent: the run
+	// stopped before it went out.
+	Withdrawn int `json:"w,omitempty"`    // what the outcome's answers showed (a record found after a lost answer…)
 	PrevMsg  string      `json:"pm,omitempty"`   // a delete's record's message
 	// Topo's record as the run left it (rows.Held), flat so that the
 	// fast decoder reads it: present when HReason is set.
@@ -341,10 +345,19 @@ func (j *Journal) Intend(in pipeline.Intent) (durable func() error) {
 	return func() error { return j.syncTo(target) }
 }
 
+// Withdraw notes that row num's last intent never went out. It needs no
+// sync of its own: lost in a crash, the row is only looked up once more.
+func (j *Journal) Withdraw(num int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.append(journalLine{Withdrawn: num})
+}
+
 // Record notes a row's final outcome (synced within SyncEvery).
 func (j *Journal) Record(o rows.Outcome) error {
 	l := journalLine{Row: o.Row.Num, Status: o.Status, ID: o.ID, HTTP: o.HTTPStatus,
-		ErrType: o.ErrorType, Err: o.Err, Request: o.RequestID, Attempts: o.Attempts, Maybe: o.MaybeSent, Lifted: o.Lifted}
+		ErrType: o.ErrorType, Err: o.Err, Request: o.RequestID, Attempts: o.Attempts, Maybe: o.MaybeSent, Lifted: o.Lifted,
+		Note: o.Note}
 	if h := o.Held; h != nil {
 		l.HEmail, l.HLinked, l.HDomain, l.HReason, l.HUntil, l.HMsg = h.Email, h.LinkedInURL, h.Domain, h.Reason, h.Until, h.Message
 	}

@@ -22,6 +22,10 @@ var lineCases = []string{
 	`{"o":3,"s":"failed","h":422,"et":"BusinessIssue","e":"not allowed","rq":"req_1","a":2,"m":true}`,
 	`{"o":4,"s":"updated","id":"r","pv":true,"pr":"UNSUBSCRIBED","pu":"","lift":"relabelled"}`,
 	`{"so":5,"id":"seq-1","r":"stopped"}`,
+	`{"w":12}`,
+	`{"o":6,"s":"exists","id":"r","n":"found after a lost answer","he":"a@b.co","hl":"https://www.linkedin.com/in/a","hr":"UNSUBSCRIBED","hu":"2030-01-01T00:00:00Z","hm":"asked"}`,
+	`{"o":8,"s":"removed","id":"r","hd":"b.co","hr":"COMPETITOR"}`,
+	`{"i":9,"op":"d","id":"r","pv":true,"pr":"OTHER","pu":"","pm":"old message"}`,
 	`{"unsure":true}`,
 	`{"done":"2026-11-01T03:00:00Z","report":"list.report.csv","failures":"list.failures.csv","need":3}`,
 	`{}`,
@@ -181,5 +185,26 @@ func TestEveryRowStaysUnsureOnResume(t *testing.T) {
 	defer j.Close()
 	if st != JournalOther || j.Prior(3).MaybeSent {
 		t.Errorf("another input (%v): row 3 maybe sent", st)
+	}
+}
+
+// TestJournalKeepsWhatTopoHeldAndTheNote: a resumed row's report still
+// shows Topo's record and what its answers showed.
+func TestJournalKeepsWhatTopoHeldAndTheNote(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "list.journal")
+	j, _ := openJournal(t, path, fpA, false)
+	held := &rows.Held{Email: "a@b.co", Reason: "UNSUBSCRIBED", Until: "2030-01-01T00:00:00Z", Message: "asked"}
+	if err := j.Record(rows.Outcome{Row: rows.Row{Num: 2}, Status: rows.StatusExists, ID: "r", Note: "a lookup found it", Held: held}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j, _ = openJournal(t, path, fpA, false)
+	defer j.Close()
+	o, ok := j.Settled(2)
+	if !ok || o.Note != "a lookup found it" || o.Held == nil || *o.Held != *held {
+		t.Errorf("resumed: %+v (held %+v)", o, o.Held)
 	}
 }

@@ -76,6 +76,8 @@ func (l *journalLine) set(key []byte, b []byte, i int) (int, bool) {
 		n = &l.Attempts
 	case "so":
 		n = &l.StopRow
+	case "w":
+		n = &l.Withdrawn
 	case "need":
 		n = &l.Need
 	case "t":
@@ -92,6 +94,8 @@ func (l *journalLine) set(key []byte, b []byte, i int) (int, bool) {
 		s = &l.PrevUnt
 	case "pm":
 		s = &l.PrevMsg
+	case "n":
+		s = &l.Note
 	case "he":
 		s = &l.HEmail
 	case "hl":

@@ -56,6 +56,8 @@ func (j *Journal) load() (int64, *journalLine, error) {
 			j.unsure[l.Intent] = l.prior(j.unsure[l.Intent])
 		case l.StopRow > 0:
 			j.noteStop(l.StopRow, l.ID, l.Result)
+		case l.Withdrawn > 0:
+			delete(j.unsure, l.Withdrawn)
 		case l.Row > 0:
 			delete(j.unsure, l.Row)
 			j.settled.add(l.Row, at)
@@ -119,7 +121,7 @@ func (l *journalLine) prior(was pipeline.Prior) pipeline.Prior {
 
 func (l *journalLine) outcome() rows.Outcome {
 	o := rows.Outcome{Status: l.Status, ID: l.ID, HTTPStatus: l.HTTP, ErrorType: l.ErrType,
-		Err: l.Err, RequestID: l.Request, Attempts: l.Attempts, MaybeSent: l.Maybe, Lifted: l.Lifted}
+		Err: l.Err, RequestID: l.Request, Attempts: l.Attempts, MaybeSent: l.Maybe, Lifted: l.Lifted, Note: l.Note}
 	if l.HReason != "" {
 		o.Held = &rows.Held{Email: l.HEmail, LinkedInURL: l.HLinked, Domain: l.HDomain, Reason: l.HReason, Until: l.HUntil, Message: l.HMsg}
 	}

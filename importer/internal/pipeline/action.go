@@ -72,6 +72,9 @@ type Ledger interface {
 	Intend(Intent) (durable func() error)
 	// Record notes a row's final outcome.
 	Record(rows.Outcome) error
+	// Withdraw notes that the row's last intent was never sent (the run
+	// stopped first): a rerun need not look the row up.
+	Withdraw(num int)
 }
 
 // ahead is an intent the pipeline journaled before handing the job over.
@@ -86,6 +89,7 @@ type Writes struct {
 	ledger Ledger
 	ahead  *ahead
 	now    func() time.Time
+	used   bool // the action was about to send a write
 }
 
 // Intend notes a write and waits until the note is durable. The intent
@@ -94,6 +98,7 @@ func (w *Writes) Intend(in Intent) error {
 	if w == nil || w.ledger == nil {
 		return nil
 	}
+	w.used = true
 	if a := w.ahead; a != nil && a.intent.Op == in.Op && a.intent.ID == in.ID {
 		return a.durable()
 	}

@@ -291,6 +291,7 @@ func (p *Pass) work(ctx, inflight context.Context, stop *stopper, gate *canary, 
 			out = p.act(ctx, inflight, stop, j.job)
 			p.Workers.Release()
 		} else {
+			p.withdraw(j.job)
 			out = notSent(j.job, stop.err())
 		}
 		if first {
@@ -306,10 +307,14 @@ func (p *Pass) work(ctx, inflight context.Context, stop *stopper, gate *canary, 
 // rerun with a good key sends it.
 func (p *Pass) act(ctx, inflight context.Context, stop *stopper, job Job) rows.Outcome {
 	if stop.err() != nil || ctx.Err() != nil {
+		p.withdraw(job)
 		return notSent(job, stop.err())
 	}
 	w := &Writes{ledger: p.Ledger, ahead: job.ahead, now: p.now}
 	out, err := p.Action.Act(ctx, inflight, job, w)
+	if !w.used {
+		p.withdraw(job)
+	}
 	if err != nil {
 		stop.set(err)
 		return out
@@ -324,6 +329,16 @@ func (p *Pass) act(ctx, inflight context.Context, stop *stopper, job Job) rows.O
 	}
 	p.remember(out, stop)
 	return out
+}
+
+// withdraw tells the journal that the intent written ahead for job never
+// went out, so that a rerun does not look up a row this run never sent
+// (and the resume's count of rows to look up agrees with this run's
+// "not sent"). A row an earlier run may have sent stays to be looked up.
+func (p *Pass) withdraw(job Job) {
+	if p.Ledger != nil && job.ahead != nil && !job.Prior.MaybeSent {
+		p.Ledger.Withdraw(job.Row.Num)
+	}
 }
 
 // collect records outcomes in input order as they complete, freeing a
