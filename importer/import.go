@@ -13,20 +13,7 @@ import (
 type importRunner struct{ outreach outreachMode }
 
 func (r *importRunner) setup(ctx context.Context, s *session) error {
-	if err := s.connect(); err != nil {
-		return err
-	}
-	if err := s.openList(ctx, true); err != nil {
-		return err
-	}
-	s.list.total = s.list.count(s.dec.read)
-	if err := s.lockLedger(); err != nil {
-		return err
-	}
-	if err := s.checkKey(ctx, s.list.reader.Info().Kind, topo.ScopeExclusionsWrite); err != nil {
-		return err
-	}
-	if err := s.openLedger(); err != nil {
+	if err := s.openForTopo(ctx, true, topo.ScopeExclusionsWrite); err != nil {
 		return err
 	}
 	if a := s.link.access; !a.Read && !a.NoList && s.link.stopped == nil {

@@ -182,3 +182,31 @@ func (l *link) summary(sum *report.Summary, now time.Time) *report.SendSummary {
 	out.ClimbSeconds = l.pacer.Climb().Seconds()
 	return out
 }
+
+// openForTopo is the setup plan, import and remove share, in its order:
+// the client, the list (spooled when the command writes), its row count;
+// for a command that writes, the journal's and the state's locks before
+// the key check (another run at those files is refused without a
+// request) and the ledger after it (the ledger is keyed by the key's
+// workspace).
+func (s *session) openForTopo(ctx context.Context, writes bool, scope string) error {
+	if err := s.connect(); err != nil {
+		return err
+	}
+	if err := s.openList(ctx, writes); err != nil {
+		return err
+	}
+	s.list.total = s.list.count(s.dec.read)
+	if writes {
+		if err := s.lockLedger(); err != nil {
+			return err
+		}
+	}
+	if err := s.checkKey(ctx, s.list.reader.Info().Kind, scope); err != nil {
+		return err
+	}
+	if writes {
+		return s.openLedger()
+	}
+	return nil
+}

@@ -14,14 +14,7 @@ import (
 type planRunner struct{ outreach outreachMode }
 
 func (r *planRunner) setup(ctx context.Context, s *session) error {
-	if err := s.connect(); err != nil {
-		return err
-	}
-	if err := s.openList(ctx, false); err != nil {
-		return err
-	}
-	s.list.total = s.list.count(s.dec.read)
-	if err := s.checkKey(ctx, s.list.reader.Info().Kind, topo.ScopeExclusionsRead); err != nil {
+	if err := s.openForTopo(ctx, false, topo.ScopeExclusionsRead); err != nil {
 		return err
 	}
 	if !s.link.access.Read && s.link.stopped == nil {

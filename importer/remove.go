@@ -20,20 +20,7 @@ import (
 type removeRunner struct{}
 
 func (removeRunner) setup(ctx context.Context, s *session) error {
-	if err := s.connect(); err != nil {
-		return err
-	}
-	if err := s.openList(ctx, true); err != nil {
-		return err
-	}
-	s.list.total = s.list.count(s.dec.read)
-	if err := s.lockLedger(); err != nil {
-		return err
-	}
-	if err := s.checkKey(ctx, s.list.reader.Info().Kind, topo.ScopeExclusionsWrite); err != nil {
-		return err
-	}
-	if err := s.openLedger(); err != nil {
+	if err := s.openForTopo(ctx, true, topo.ScopeExclusionsWrite); err != nil {
 		return err
 	}
 	// Asked only now: a refused key, or a list already removed to the end,

@@ -117,7 +117,10 @@ func TestSameInputTwiceNeverBothSend(t *testing.T) {
 // reused by the rerun that resumes, and removed when the import completes.
 func TestStdinSpoolLivesBesideTheJournal(t *testing.T) {
 	t.Parallel()
-	srv := topotest.NewServer(topotest.Options{Latency: 100 * time.Millisecond})
+	// 300 ms an answer: the run is killed a second or more before it could end,
+	// however late a busy machine lets this test look (it once finished
+	// first at 100 ms, and the rerun had nothing to resume).
+	srv := topotest.NewServer(topotest.Options{Latency: 300 * time.Millisecond})
 	defer srv.Close()
 	dir := t.TempDir()
 	input := readFile(t, "", sample(t, "dashboard.csv"))
@@ -137,7 +140,9 @@ func TestStdinSpoolLivesBesideTheJournal(t *testing.T) {
 		}
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("the run ended before it was killed")
+	}
 	if len(spool) != 1 {
 		t.Fatalf("no spool beside the journal: %v", spool)
 	}
