@@ -126,8 +126,8 @@ type journalLine struct {
 	Note     string      `json:"n,omitempty"`
 	// Withdrawn is a row whose last intent was never sent: the run
 	// stopped before it went out.
-	Withdrawn int `json:"w,omitempty"`    // what the outcome's answers showed (a record found after a lost answer…)
-	PrevMsg  string      `json:"pm,omitempty"`   // a delete's record's message
+	Withdrawn int    `json:"w,omitempty"`  // what the outcome's answers showed (a record found after a lost answer…)
+	PrevMsg   string `json:"pm,omitempty"` // a delete's record's message
 	// Topo's record as the run left it (rows.Held), flat so that the
 	// fast decoder reads it: present when HReason is set.
 	HEmail  string `json:"he,omitempty"`
