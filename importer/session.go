@@ -181,6 +181,9 @@ func (s *session) describeEnd(err error, code int) {
 	if s.partial != nil {
 		s.sum.Partial = true
 		s.sum.Missing = fmt.Sprintf("cut short after %s: %s hold only those; the rest of the input was not read", report.Plural(s.sum.Rows, "row"), strings.Join(s.partial, " and "))
+		if s.opts.Command == Export {
+			s.sum.Missing = fmt.Sprintf("cut short after %s: %s holds only those; the rest of Topo's list was not read", report.Plural(s.sum.Rows, "record"), strings.Join(s.partial, " and "))
+		}
 		s.sum.Report, s.sum.Failures = "", ""
 	}
 	switch {
@@ -306,7 +309,10 @@ func (s *session) warn(msg string) {
 
 func (s *session) interruptedMessage() string {
 	n := s.sum.Counts[rows.StatusNotAttempted] + s.sum.Counts[rows.StatusUnknown]
-	if s.partial != nil {
+	switch {
+	case s.partial != nil && s.opts.Command == Export:
+		return "interrupted: the export was cut short"
+	case s.partial != nil:
 		return "interrupted three times: the outputs were cut short"
 	}
 	return fmt.Sprintf("interrupted: %s not sent", report.Plural(n, "row"))
