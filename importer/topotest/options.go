@@ -160,6 +160,11 @@ type Options struct {
 	// database without a tie-breaker does.
 	ShuffleTies bool
 
+	// CommitFirst makes the first this many writes commit and then answer
+	// 503, as FailAfterCommit does at random: an answer lost on the way
+	// back, where a test needs it on a given write.
+	CommitFirst int
+
 	// RepeatPage answers the list request of that number (1-based, counted
 	// over the exclusion lists of every workspace) with the answer of the
 	// request before it, as a stale cache would. 0 is never.

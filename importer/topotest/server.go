@@ -38,6 +38,7 @@ type Server struct {
 	limiters map[string]*rate.Limiter
 	lists    int       // exclusion list requests answered (RepeatPage)
 	lastList *envelope // the last of them
+	writes   int       // writes that reached the app (CommitFirst)
 }
 
 // apiKey is a key as the server knows it.
@@ -177,6 +178,18 @@ func (s *Server) chance(p float64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.rng.Float64() < p
+}
+
+// firstWrites counts a write and says whether it is one of the first
+// CommitFirst.
+func (s *Server) firstWrites() bool {
+	if s.opt.CommitFirst <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes++
+	return s.writes <= s.opt.CommitFirst
 }
 
 // shuffle puts items in a random order from the seeded source.
