@@ -53,6 +53,7 @@ type Scan struct {
 
 // ScanStats is what a scan read.
 type ScanStats struct {
+	// Pages counts the requests answered.
 	Records, Pages int
 	// Bound is the upper bound fixed at the start (the newest record's
 	// created_at): every record created up to it was read. Zero when Topo
@@ -76,9 +77,8 @@ type walk struct {
 // Each calls fn once for every record Topo holds that was created up to
 // the newest record's stamp when it started (and after Since), in order
 // of creation. fn is called from one goroutine at a time.
-func (s *Scan) Each(ctx context.Context, fn func(topo.Exclusion) error) (ScanStats, error) {
+func (s *Scan) Each(ctx context.Context, fn func(topo.Exclusion) error) (st ScanStats, err error) {
 	w := &walk{Scan: s}
-	var st ScanStats
 	defer func() { st.Pages = int(w.pages.Load()) }()
 	from := time.Time{}
 	if !s.Since.IsZero() {
@@ -95,7 +95,7 @@ func (s *Scan) Each(ctx context.Context, fn func(topo.Exclusion) error) (ScanSta
 	}
 	if s.Parallel <= 1 {
 		st.Slices = 1
-		err = w.window(ctx, from, to, 0, count)
+		err = w.window(ctx, from, to, 0, true, count)
 		w.progress(st.Records)
 		return st, err
 	}
@@ -119,7 +119,7 @@ func (w *walk) bound(ctx context.Context, from time.Time) (to time.Time, any boo
 	q.Size, q.Desc = 2, true
 	var p *topo.Page[topo.Exclusion]
 	for tries := 0; ; tries++ {
-		if p, err = w.page(ctx, q, false); err != nil {
+		if p, err = w.page(ctx, q); err != nil {
 			return time.Time{}, false, err
 		}
 		// One item where two were asked and more are said to follow is not
@@ -159,10 +159,8 @@ func (w *walk) query(from, to time.Time, page int) api.Query {
 	return q
 }
 
-// page reads one page through the retry policy. A page sorted by
-// created_at ascending must come in that order: one that does not is not
-// read as if it did.
-func (w *walk) page(ctx context.Context, q api.Query, ascending bool) (*topo.Page[topo.Exclusion], error) {
+// page reads one page through the retry policy.
+func (w *walk) page(ctx context.Context, q api.Query) (*topo.Page[topo.Exclusion], error) {
 	res := w.Retrier.Do(ctx, ctx, api.Call{
 		Op:     api.OpPage,
 		Send:   func(ctx context.Context) api.Answer { return w.API.List(ctx, w.Kind, q) },
@@ -176,12 +174,15 @@ func (w *walk) page(ctx context.Context, q api.Query, ascending bool) (*topo.Pag
 	case !res.Settled():
 		return nil, &ScanError{Page: int(w.pages.Load()) + 1, Reason: api.Describe(res.Answer)}
 	}
-	n := w.pages.Add(1)
-	p := res.Answer.Page
-	if ascending && q.SortBy == "created_at" && !slices.IsSortedFunc(p.Items, func(a, b topo.Exclusion) int { return a.CreatedAt.Compare(b.CreatedAt) }) {
-		return nil, &ScanError{Page: int(n), Reason: "Topo's list did not come in created_at order, as asked: it cannot be read completely"}
-	}
-	return p, nil
+	w.pages.Add(1)
+	return res.Answer.Page, nil
+}
+
+// ascending says a page came in created_at order, as asked: one that did
+// not is not the answer to the request (a stale cache's answer to
+// another), and is not read as if it were.
+func ascending(items []topo.Exclusion) bool {
+	return slices.IsSortedFunc(items, func(a, b topo.Exclusion) int { return a.CreatedAt.Compare(b.CreatedAt) })
 }
 
 // keep says whether a record is one the scan asked for (a server that

@@ -165,7 +165,7 @@ func (r *Remote) lookAfter(ctx, inflight context.Context, out *rows.Outcome, att
 // windowPages pages leaves the lookups' word standing.
 func (r *Remote) createdSince(ctx context.Context, out *rows.Outcome, attempt api.Moment, why string) (recs []topo.Exclusion, seen api.Moment, stop bool, err error) {
 	w := &walk{Scan: &Scan{Remote: *r}}
-	werr := w.window(ctx, r.API.Clock().Earliest(attempt), time.Time{}, windowPages, func(ex topo.Exclusion) error {
+	werr := w.window(ctx, r.API.Clock().Earliest(attempt), time.Time{}, windowPages, false, func(ex topo.Exclusion) error {
 		if holdsKey(ex, out.Row) {
 			recs = append(recs, ex)
 		}

@@ -86,18 +86,27 @@ func (w *walk) slices(ctx context.Context, from, to time.Time, fn func(topo.Excl
 }
 
 // sample reads the sample pages, in order, until one is empty, says it
-// is the last, or does not lie past the one before.
+// is the last, or does not lie past the one before. A page that cannot
+// be the answer (out of order, or outside the range) is asked again.
 func (w *walk) sample(ctx context.Context, from, to time.Time, out chan<- sample) error {
 	var prev []topo.Exclusion
-	for j := 0; ; j++ {
+	for j, stall := 0, 0; ; j++ {
 		page := 1 + j*slicePages
 		if j > 0 && w.Total > 0 && (page-1)*PageSize >= w.Total {
 			return nil // past the last page, by the total: not worth a request
 		}
-		p, err := w.page(ctx, w.query(from, to, page), true)
+		p, err := w.page(ctx, w.query(from, to, page))
 		if err != nil {
 			return err
 		}
+		if !ascending(p.Items) || !within(p.Items, from, to) {
+			if stall++; stall >= maxStall {
+				return &ScanError{Page: int(w.pages.Load()), Reason: "Topo's list answers with pages out of the order or the window asked: it cannot be read completely"}
+			}
+			j--
+			continue
+		}
+		stall = 0
 		if len(p.Items) == 0 {
 			return nil
 		}
@@ -182,7 +191,7 @@ func (w *walk) slice(ctx context.Context, s sample, lo, hi time.Time) ([]topo.Ex
 	if !rest.Before(hi) {
 		return recs, nil
 	}
-	err := w.window(ctx, rest, hi, 0, func(ex topo.Exclusion) error {
+	err := w.window(ctx, rest, hi, 0, rest.Equal(end), func(ex topo.Exclusion) error {
 		recs = append(recs, ex)
 		return nil
 	})
@@ -212,4 +221,15 @@ func latest(ts ...time.Time) time.Time {
 		}
 	}
 	return out
+}
+
+// within says a page's records lie in [from, to] as widened for a server
+// that reads bounds in whole seconds.
+func within(items []topo.Exclusion, from, to time.Time) bool {
+	for _, ex := range items {
+		if !from.IsZero() && ex.CreatedAt.Before(from.Add(-time.Nanosecond).Truncate(time.Second)) || ex.CreatedAt.After(to.Add(time.Second)) {
+			return false
+		}
+	}
+	return true
 }

@@ -13,14 +13,16 @@ import (
 // window reads every record created in [from, to) (to zero: no end) in
 // created_at order, calling emit for each once. limit bounds its
 // requests (0: none); past it the window ends with errWindowLimit.
-func (w *walk) window(ctx context.Context, from, to time.Time, limit int, emit func(topo.Exclusion) error) error {
+// expect says a record is stamped at from: an answer without one is
+// asked again before it is believed.
+func (w *walk) window(ctx context.Context, from, to time.Time, limit int, expect bool, emit func(topo.Exclusion) error) error {
 	r := &windowRead{walk: w, to: to, limit: limit, emit: emit, seen: map[string]time.Time{}}
-	r.advance(from)
+	r.advance(from, expect)
 	for {
 		if r.limit > 0 && r.requests >= r.limit {
 			return errWindowLimit
 		}
-		p, err := r.page(ctx, r.query(r.from, r.to, r.pageNo), true)
+		p, err := r.page(ctx, r.query(r.from, r.to, r.pageNo))
 		r.requests++
 		if err != nil {
 			return err
@@ -44,17 +46,21 @@ type windowRead struct {
 	// its pages held.
 	pageNo  int
 	onQuery map[string]bool
-	// prev is the last answer's ids, confirming that it was asked again
-	// to be sure of an end; stall counts answers in a row that brought
-	// nothing.
+	// expect says a record is stamped at from (one the window read, or
+	// the one its caller knows of).
+	expect bool
+	// prev is the last answer's ids, confirming that the request was
+	// asked again to be sure of its answer; stall counts answers in a row
+	// that brought nothing.
 	prev       []string
+	answered   bool
 	confirming bool
 	stall      int
 }
 
 // advance starts the next query at from.
-func (r *windowRead) advance(from time.Time) {
-	r.from, r.pageNo, r.onQuery = from, 1, map[string]bool{}
+func (r *windowRead) advance(from time.Time, expect bool) {
+	r.from, r.pageNo, r.onQuery, r.expect = from, 1, map[string]bool{}, expect
 	for id, at := range r.seen {
 		if at.Before(from) {
 			delete(r.seen, id)
@@ -66,12 +72,12 @@ func (r *windowRead) advance(from time.Time) {
 // on. done says the window is read.
 func (r *windowRead) take(ctx context.Context, p *topo.Page[topo.Exclusion]) (done bool, err error) {
 	ids := idsOf(p.Items)
-	same := len(ids) > 0 && slices.Equal(ids, r.prev)
-	r.prev = ids
+	same := r.answered && slices.Equal(ids, r.prev)
+	r.prev, r.answered = ids, true
 	confirming := r.confirming
 	r.confirming = false
 	switch {
-	case same && !confirming:
+	case same && len(ids) > 0 && !confirming:
 		// The answer the request before got: a stale cache's, or two
 		// queries whose pages are the same records. Asked again, a stale
 		// answer does not come back.
@@ -107,9 +113,10 @@ func (r *windowRead) take(ctx context.Context, p *topo.Page[topo.Exclusion]) (do
 	m, known := more(p, r.pageNo)
 	end := beyond || known && !m || !known && len(p.Items) == 0
 	switch {
-	case end && inRange == 0 && r.pageNo == 1 && !confirming && len(p.Items) > 0:
-		// An end without a record of the window: asked again, to be sure
-		// the answer was this request's.
+	case end && inRange == 0 && r.pageNo == 1 && !confirming && (len(p.Items) > 0 || r.expect):
+		// An end without a record of the window, where one was there or is
+		// known to be: asked again, to be sure the answer was this
+		// request's (a stale cache's answer to another does not repeat).
 		r.confirming = true
 		return false, r.stalled("an answer ended the window without a record of it")
 	case end:
@@ -118,7 +125,7 @@ func (r *windowRead) take(ctx context.Context, p *topo.Page[topo.Exclusion]) (do
 		return false, r.stalled("an empty page said more follow")
 	case last.After(r.from):
 		r.stall = 0
-		r.advance(last)
+		r.advance(last, true)
 		return false, nil
 	case repeat:
 		// Records sharing from's stamp beyond a page, in no stable order.
@@ -126,7 +133,7 @@ func (r *windowRead) take(ctx context.Context, p *topo.Page[topo.Exclusion]) (do
 			return true, err
 		}
 		r.stall = 0
-		r.advance(r.from.Add(time.Nanosecond))
+		r.advance(r.from.Add(time.Nanosecond), false)
 		return false, nil
 	}
 	// The page did not move the window on: records sharing from's stamp
@@ -144,9 +151,12 @@ func (r *windowRead) take(ctx context.Context, p *topo.Page[topo.Exclusion]) (do
 }
 
 // answers says whether a page can be the answer to the window's request:
-// its records within the bounds asked, as widened for a server that
-// reads them in whole seconds.
+// in created_at order, its records within the bounds asked, as widened
+// for a server that reads them in whole seconds.
 func (r *windowRead) answers(p *topo.Page[topo.Exclusion]) bool {
+	if !ascending(p.Items) {
+		return false
+	}
 	lo := r.from.Add(-time.Nanosecond).Truncate(time.Second)
 	for _, ex := range p.Items {
 		if !r.from.IsZero() && ex.CreatedAt.Before(lo) || !r.to.IsZero() && ex.CreatedAt.After(r.to.Add(time.Second)) {
@@ -187,7 +197,7 @@ func (r *windowRead) instantBy(ctx context.Context, at time.Time, by string) (ok
 	stall := 0
 	for page := 1; ; page++ {
 		q := api.Query{Page: page, Size: PageSize, SortBy: by, Reason: r.Reason, CreatedAfter: at.Add(-time.Nanosecond), CreatedBefore: at.Add(time.Nanosecond)}
-		p, err := r.page(ctx, q, false)
+		p, err := r.page(ctx, q)
 		r.requests++
 		if err != nil {
 			return false, err
