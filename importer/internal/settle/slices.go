@@ -3,6 +3,7 @@ package settle
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -22,11 +23,36 @@ type sample struct {
 	last  bool
 }
 
-// slot is one slice's records, complete when done is closed.
+// slot is one slice's records as they are read, complete when done is
+// closed. The slice being handed over is taken from as it is read, so
+// that a stop leaves in the output what was read of it.
 type slot struct {
+	mu   sync.Mutex
 	recs []topo.Exclusion
+	more chan struct{} // a record was added (at most one signal waits)
 	err  error
 	done chan struct{}
+}
+
+func newSlot() *slot { return &slot{more: make(chan struct{}, 1), done: make(chan struct{})} }
+
+func (sl *slot) add(ex topo.Exclusion) {
+	sl.mu.Lock()
+	sl.recs = append(sl.recs, ex)
+	sl.mu.Unlock()
+	select {
+	case sl.more <- struct{}{}:
+	default:
+	}
+}
+
+// take removes and returns the records added so far.
+func (sl *slot) take() []topo.Exclusion {
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	recs := sl.recs
+	sl.recs = nil
+	return recs
 }
 
 // slices reads [from, to) as slices cut at stamps of its own records, up
@@ -60,20 +86,11 @@ func (w *walk) slices(ctx context.Context, from, to time.Time, fn func(topo.Excl
 	n := 0
 	var err error
 	for sl := range order {
-		select {
-		case <-sl.done:
-		case <-gctx.Done():
-		}
-		if err == nil && gctx.Err() == nil && sl.err == nil {
+		if err == nil && gctx.Err() == nil {
 			n++
-			for _, ex := range sl.recs {
-				if err = fn(ex); err != nil {
-					cancel(err)
-					break
-				}
+			if err = deliver(gctx, sl, fn, progress); err != nil {
+				cancel(err)
 			}
-			sl.recs = nil
-			progress()
 		}
 	}
 	if werr := g.Wait(); err == nil {
@@ -83,6 +100,30 @@ func (w *walk) slices(ctx context.Context, from, to time.Time, fn func(topo.Excl
 		err = context.Cause(ctx)
 	}
 	return n, err
+}
+
+// deliver hands a slice's records to fn as they are read, until the
+// slice is complete (or the scan stops).
+func deliver(ctx context.Context, sl *slot, fn func(topo.Exclusion) error, progress func()) error {
+	for {
+		var done bool
+		select {
+		case <-sl.done:
+			done = true
+		case <-sl.more:
+		case <-ctx.Done():
+			return nil // the error that stopped the scan is the group's
+		}
+		for _, ex := range sl.take() {
+			if err := fn(ex); err != nil {
+				return err
+			}
+		}
+		progress()
+		if done {
+			return nil
+		}
+	}
 }
 
 // sample reads the sample pages, in order, until one is empty, says it
@@ -135,7 +176,7 @@ func (w *walk) cut(ctx context.Context, g *errgroup.Group, from, to time.Time, s
 		if !lo.Before(hi) {
 			return nil
 		}
-		sl := &slot{done: make(chan struct{})}
+		sl := newSlot()
 		select {
 		case order <- sl:
 		case <-ctx.Done():
@@ -148,7 +189,7 @@ func (w *walk) cut(ctx context.Context, g *errgroup.Group, from, to time.Time, s
 		}
 		g.Go(func() error {
 			defer func() { <-sem; close(sl.done) }()
-			sl.recs, sl.err = w.slice(ctx, s, lo, hi)
+			sl.err = w.slice(ctx, s, lo, hi, sl.add)
 			return sl.err
 		})
 		return nil
@@ -174,28 +215,26 @@ func (w *walk) cut(ctx context.Context, g *errgroup.Group, from, to time.Time, s
 	return start(*prev, lo, to)
 }
 
-// slice reads the records of [lo, hi): those its sample holds complete,
-// then the rest as a window.
-func (w *walk) slice(ctx context.Context, s sample, lo, hi time.Time) ([]topo.Exclusion, error) {
+// slice reads the records of [lo, hi) into add: those its sample holds
+// complete, then the rest as a window.
+func (w *walk) slice(ctx context.Context, s sample, lo, hi time.Time, add func(topo.Exclusion)) error {
 	end := lastStamp(s)
 	if s.last {
 		end = hi
 	}
-	var recs []topo.Exclusion
 	for _, ex := range s.items {
 		if !ex.CreatedAt.Before(lo) && ex.CreatedAt.Before(end) && ex.CreatedAt.Before(hi) && w.keep(ex) {
-			recs = append(recs, ex)
+			add(ex)
 		}
 	}
 	rest := latest(end, lo)
 	if !rest.Before(hi) {
-		return recs, nil
+		return nil
 	}
-	err := w.window(ctx, rest, hi, 0, rest.Equal(end), func(ex topo.Exclusion) error {
-		recs = append(recs, ex)
+	return w.window(ctx, rest, hi, 0, rest.Equal(end), func(ex topo.Exclusion) error {
+		add(ex)
 		return nil
 	})
-	return recs, err
 }
 
 // secondStamp is the first stamp of a sample page after its first one:
