@@ -14,7 +14,9 @@ import (
 
 // listOf is n records stamped a tenth of a second apart from start, then
 // tied more records sharing one stamp in the middle of them.
-func listOf(n, tied int, start time.Time) string { return spacedList(n, tied, start, 100*time.Millisecond) }
+func listOf(n, tied int, start time.Time) string {
+	return spacedList(n, tied, start, 100*time.Millisecond)
+}
 
 // spacedList is listOf with the records gap apart.
 func spacedList(n, tied int, start time.Time, gap time.Duration) string {
