@@ -86,34 +86,14 @@ func (r *windowRead) take(ctx context.Context, p *topo.Page[topo.Exclusion]) (do
 	case !r.answers(p):
 		return false, r.stalled("an answer held records outside the window asked for")
 	}
-	var fresh, inRange int
-	var beyond, repeat bool
-	var last time.Time
-	for _, ex := range p.Items {
-		at := ex.CreatedAt
-		if !r.to.IsZero() && !at.Before(r.to) {
-			beyond = true
-			continue
-		}
-		if at.Before(r.from) {
-			continue // read before, by a server that reads the window in whole seconds
-		}
-		inRange++
-		repeat = repeat || r.onQuery[ex.ID]
-		r.onQuery[ex.ID], last = true, at
-		if _, ok := r.seen[ex.ID]; ok || !r.keep(ex) {
-			continue
-		}
-		r.seen[ex.ID] = at
-		fresh++
-		if err := r.emit(ex); err != nil {
-			return true, err
-		}
+	got, err := r.read(p)
+	if err != nil {
+		return true, err
 	}
 	m, known := more(p, r.pageNo)
-	end := beyond || known && !m || !known && len(p.Items) == 0
+	end := got.beyond || known && !m || !known && len(p.Items) == 0
 	switch {
-	case end && inRange == 0 && r.pageNo == 1 && !confirming && (len(p.Items) > 0 || r.expect):
+	case end && got.inRange == 0 && r.pageNo == 1 && !confirming && (len(p.Items) > 0 || r.expect):
 		// An end without a record of the window, where one was there or is
 		// known to be: asked again, to be sure the answer was this
 		// request's (a stale cache's answer to another does not repeat).
@@ -123,11 +103,11 @@ func (r *windowRead) take(ctx context.Context, p *topo.Page[topo.Exclusion]) (do
 		return true, nil
 	case len(p.Items) == 0:
 		return false, r.stalled("an empty page said more follow")
-	case last.After(r.from):
+	case got.last.After(r.from):
 		r.stall = 0
-		r.advance(last, true)
+		r.advance(got.last, true)
 		return false, nil
-	case repeat:
+	case got.repeat:
 		// Records sharing from's stamp beyond a page, in no stable order.
 		if err := r.instant(ctx, r.from); err != nil {
 			return true, err
@@ -139,7 +119,7 @@ func (r *windowRead) take(ctx context.Context, p *topo.Page[topo.Exclusion]) (do
 	// The page did not move the window on: records sharing from's stamp
 	// beyond a page, or a server reading the window in whole seconds.
 	// The next page of the same query follows.
-	if fresh == 0 {
+	if got.fresh == 0 {
 		if err := r.stalled("pages brought nothing new"); err != nil {
 			return true, err
 		}
@@ -148,6 +128,41 @@ func (r *windowRead) take(ctx context.Context, p *topo.Page[topo.Exclusion]) (do
 	}
 	r.pageNo++
 	return false, nil
+}
+
+// pageRead is what one page brought: records new to the window, records
+// in it at all, whether one lay past its end, whether one came back from
+// an earlier page of the same query, and the last stamp in it.
+type pageRead struct {
+	fresh, inRange int
+	beyond, repeat bool
+	last           time.Time
+}
+
+// read hands over a page's records that are new to the window.
+func (r *windowRead) read(p *topo.Page[topo.Exclusion]) (got pageRead, err error) {
+	for _, ex := range p.Items {
+		at := ex.CreatedAt
+		if !r.to.IsZero() && !at.Before(r.to) {
+			got.beyond = true
+			continue
+		}
+		if at.Before(r.from) {
+			continue // read before, by a server that reads the window in whole seconds
+		}
+		got.inRange++
+		got.repeat = got.repeat || r.onQuery[ex.ID]
+		r.onQuery[ex.ID], got.last = true, at
+		if _, ok := r.seen[ex.ID]; ok || !r.keep(ex) {
+			continue
+		}
+		r.seen[ex.ID] = at
+		got.fresh++
+		if err := r.emit(ex); err != nil {
+			return got, err
+		}
+	}
+	return got, nil
 }
 
 // answers says whether a page can be the answer to the window's request:
