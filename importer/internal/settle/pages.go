@@ -95,7 +95,12 @@ func (s *Scan) Each(ctx context.Context, fn func(topo.Exclusion) error) (st Scan
 	}
 	if s.Parallel <= 1 {
 		st.Slices = 1
-		err = w.window(ctx, from, to, 0, true, count)
+		err = w.window(ctx, from, to, 0, true, func(ex topo.Exclusion) error {
+			if st.Records%PageSize == 0 {
+				w.progress(st.Records)
+			}
+			return count(ex)
+		})
 		w.progress(st.Records)
 		return st, err
 	}
