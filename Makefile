@@ -32,7 +32,8 @@ lint:
 # (beside csvkit's csvclean when installed); a 1M-row workbook read by our
 # reader, excelize and xlsxreader; then, side by side since they wait on
 # pacing rather than the CPU, the pacer against fake APIs at 5, 20 and
-# 50/s and a 100k-row re-upload with the snapshot. About 15 minutes.
+# 50/s and a 100k-row re-upload with the snapshot; then an export of 50k
+# records at 20/s. About 15 minutes.
 BENCH_OUT ?= bench-results
 # run_bench NAME, ARGS: go test ARGS into $(BENCH_OUT)/NAME.txt, shown.
 run_bench = $(GO) test -run '^$$' $(2) > $(BENCH_OUT)/$(1).txt 2>&1; s=$$?; cat $(BENCH_OUT)/$(1).txt; exit $$s
@@ -46,6 +47,7 @@ bench:
 	( $(call run_bench,pacing,-bench ImportPacing -benchtime 1x -timeout 30m ./cmd/topo-exclusions) ) & \
 	  ( $(call run_bench,snapshot,-bench Snapshot -benchtime 1x -timeout 30m ./cmd/topo-exclusions) ); \
 	  s=$$?; wait $$! || s=1; exit $$s
+	$(call run_bench,export,-bench 'BenchmarkExport$$' -benchtime 1x -timeout 30m ./cmd/topo-exclusions)
 	@$(GO) run ./internal/benchtable $(BENCH_OUT)/*.txt
 
 # A short run of every fuzz target (go test takes one target per call).

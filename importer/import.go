@@ -41,6 +41,6 @@ func (r *importRunner) body(ctx, hard context.Context, s *session) error {
 		once.Do(func() {
 			s.warn("the key cannot read exclusions: existing records cannot be compared with the rows, so rows Topo already holds are reported exists however long they last")
 		})
-	}}
+	}, OnDuplicate: func() { s.link.duplicates.Add(1) }}
 	return s.pass(ctx, hard, c, "importing", r.outreach)
 }

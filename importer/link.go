@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/topo-io/topo-exclusions/importer/internal/api"
@@ -23,6 +24,8 @@ type link struct {
 	retrier *api.Retrier
 	workers *pipeline.Workers
 	access  api.Access
+	// duplicates counts the rows Topo was seen holding twice.
+	duplicates atomic.Int64
 	// stopped is why nothing may be sent (a refused key, an unreachable
 	// Topo), found by the key check: the rows are still read and recorded.
 	stopped error
@@ -171,6 +174,7 @@ func (l *link) summary(sum *report.Summary, now time.Time) *report.SendSummary {
 		BaseURL: l.client.BaseURL(), Requests: c.Requests, ByOp: c.ByOp, ByStatus: c.ByStatus,
 		Retries: c.Retries, LookupRetries: c.ReadRetries, Throttled: c.Throttled, RowsWithoutRequest: sum.RowsWithoutRequest(),
 		Concurrency: l.workers.Limit(), LatencyP50: c.P50, LatencyP90: c.P90, LatencyP99: c.P99,
+		DuplicatesSeen: int(l.duplicates.Load()),
 	}
 	if elapsed > 0 {
 		out.RequestsPerSecond = float64(c.Requests) / elapsed.Seconds()

@@ -197,6 +197,9 @@ func (s *session) describeEnd(err error, code int) {
 	if s.partial != nil {
 		s.sum.Partial = true
 		s.sum.Missing = fmt.Sprintf("cut short after %s: %s hold only those; the rest of the input was not read", report.Plural(s.sum.Rows, "row"), strings.Join(s.partial, " and "))
+		if s.opts.Command == Export {
+			s.sum.Missing = fmt.Sprintf("cut short after %s: %s holds only those; the rest of Topo's list was not read", report.Plural(s.sum.Rows, "record"), strings.Join(s.partial, " and "))
+		}
 		s.sum.Report, s.sum.Failures = "", ""
 	}
 	switch {
@@ -326,7 +329,10 @@ func (s *session) warn(msg string) {
 }
 
 func (s *session) interruptedMessage() string {
-	if s.partial != nil {
+	switch {
+	case s.partial != nil && s.opts.Command == Export:
+		return "interrupted: the export was cut short"
+	case s.partial != nil:
 		return "interrupted three times: the outputs were cut short"
 	}
 	// The same counts as the report's: a row in flight when the requests

@@ -25,6 +25,8 @@ func wantSnapshot(policy snapshotPolicy, access api.Access, toDecide int) bool {
 		return false
 	case policy == snapshotAlways:
 		return true
+	case !access.TotalKnown:
+		return false // its size is not known, nor what reading it costs
 	}
 	pages := (access.Total + settle.PageSize - 1) / settle.PageSize
 	return toDecide >= 0 && pages < toDecide
@@ -45,12 +47,19 @@ func (s *session) snapshot(ctx context.Context, remote settle.Remote) (*settle.I
 		return nil, nil
 	}
 	idx := settle.NewIndex(s.env.Now())
-	if l.access.Total == 0 {
+	if l.access.TotalKnown && l.access.Total == 0 {
 		return idx, nil // Topo holds none: every row is absent, no page to read
 	}
-	pages := (l.access.Total + settle.PageSize - 1) / settle.PageSize
-	s.log.Info(fmt.Sprintf("reading Topo's %s (%s) to decide the rows without a request each", report.Plural(l.access.Total, "exclusion"), report.Plural(pages, "page")))
-	scan := settle.Scan{Remote: remote}
+	if l.access.TotalKnown {
+		pages := (l.access.Total + settle.PageSize - 1) / settle.PageSize
+		s.log.Info(fmt.Sprintf("reading Topo's %s (%s) to decide the rows without a request each", report.Plural(l.access.Total, "exclusion"), report.Plural(pages, "page")))
+	} else {
+		s.log.Info("reading Topo's list (it does not say how long it is) to decide the rows without a request each")
+	}
+	scan := settle.Scan{Remote: remote, Parallel: scanParallel(s.opts.Topo.Concurrency)}
+	if l.access.TotalKnown {
+		scan.Total = l.access.Total
+	}
 	st, err := scan.Each(ctx, func(ex topo.Exclusion) error { idx.Add(ex); return nil })
 	if err != nil {
 		idx.Free()

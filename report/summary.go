@@ -151,6 +151,11 @@ type SendSummary struct {
 	// limit (0: it did not climb: it started from a limit learnt before,
 	// or was given a number).
 	ClimbSeconds float64 `json:"rate_limit_climb_seconds,omitempty"`
+	// DuplicatesSeen counts rows for which Topo was seen holding more than
+	// one record (a server that does not enforce uniqueness, after an
+	// attempt whose answer was lost took effect late): each row's note
+	// names the records.
+	DuplicatesSeen int `json:"duplicates_seen"`
 	// Latency percentiles of answered requests, in milliseconds.
 	LatencyP50 float64 `json:"latency_p50_ms"`
 	LatencyP90 float64 `json:"latency_p90_ms"`
@@ -283,6 +288,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 				how = "Topo allowed at least"
 			}
 			fmt.Fprintf(&b, "pace:     %s %.1f/s; ended at %.1f/s, at most %s in flight\n", how, l, s.Send.FinalRate, Plural(s.Send.Concurrency, "request"))
+		}
+		if n := s.Send.DuplicatesSeen; n > 0 {
+			fmt.Fprintf(&b, "TWICE:    Topo holds more than one record for %s: each row's note names them\n", Plural(n, "row"))
 		}
 	}
 	if o := s.Outreach; o != nil {

@@ -250,3 +250,54 @@ func sampleLines(from, to string, keep func(i int) bool) error {
 	}
 	return out.Close()
 }
+
+// BenchmarkExport exports 50,000 records from a fake API that allows 20
+// requests/s (burst 5, 100±50 ms, no X-RateLimit headers) with the
+// default flags (--rate auto from nothing learnt, the list read in
+// parallel slices). The floor is the pages at the limit: 500 pages at
+// 20/s, 25 s. It reports the time, that time against the floor, the
+// requests and the share of them answered 429.
+func BenchmarkExport(b *testing.B) {
+	const records, limit = 50_000, 20.0
+	srv := topotest.NewServer(topotest.Options{Rate: limit, Burst: 5, Latency: 100 * time.Millisecond, Jitter: 50 * time.Millisecond, HideLimit: true})
+	defer srv.Close()
+	var list bytes.Buffer
+	list.WriteString("[")
+	start := time.Now().Add(-24 * time.Hour)
+	for i := range records {
+		if i > 0 {
+			list.WriteString(",")
+		}
+		// Bulk imports stamp many records in one second: 50 a second here.
+		fmt.Fprintf(&list, `{"email":"p%d@example.com","reason":"UNSUBSCRIBED","created_at":%q}`, i, start.Add(time.Duration(i)*20*time.Millisecond).UTC().Format(time.RFC3339Nano))
+	}
+	list.WriteString("]")
+	if err := srv.Load(&list); err != nil {
+		b.Fatal(err)
+	}
+	floor := float64(records) / 100 / limit
+	for b.Loop() {
+		home, dir := b.TempDir(), b.TempDir()
+		cmd := exec.Command(binary, "export", "--quiet", "--output", filepath.Join(dir, "all.csv"), "--summary", filepath.Join(dir, "s.json"))
+		cmd.Env = append(os.Environ(), "TOPO_API_KEY="+topotest.DefaultReadOnlyToken, "TOPO_BASE_URL="+srv.URL, "HOME="+home,
+			"XDG_CACHE_HOME="+filepath.Join(home, "cache"), "XDG_STATE_HOME="+filepath.Join(home, "state"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%v\n%s", err, out)
+		}
+		var sum struct {
+			pacedSummary
+			Rows int `json:"rows"`
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, "s.json"))
+		if err == nil {
+			err = json.Unmarshal(raw, &sum)
+		}
+		if err != nil || sum.Rows != records {
+			b.Fatalf("%v: %d records exported, want %d", err, sum.Rows, records)
+		}
+		b.ReportMetric(sum.Elapsed, "export-s")
+		b.ReportMetric(sum.Elapsed/floor, "x-floor")
+		b.ReportMetric(float64(sum.Send.Requests), "requests")
+		b.ReportMetric(float64(sum.Send.Throttled)/float64(sum.Send.Requests)*100, "%-429")
+	}
+}

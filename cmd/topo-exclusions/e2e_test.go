@@ -127,6 +127,7 @@ func inProcess(t *testing.T, dir string, stdin io.Reader, stdout, stderr io.Writ
 		Dir: dir, Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		Getenv:  func(k string) string { return vars[k] },
 		Backoff: func(int) time.Duration { return time.Millisecond },
+		Settle:  time.Millisecond,
 		Sync:    func(*os.File) error { return nil },
 	}}
 }

@@ -262,7 +262,10 @@ func TestSnapshotSettlesAReuploadWithoutARequestARow(t *testing.T) {
 		}
 		requests := srv.Stats().Requests - before
 		t.Logf("plan --snapshot %s: %d requests", mode, requests)
-		if mode == "auto" && (requests > 12 || !strings.Contains(readFile(t, dir, "auto.json"), `"rows_without_request": 1000`)) {
+		// The key check (2), the newest record's stamp, which bounds the
+		// read (1), and 10 pages: each starts at the last stamp of the one
+		// before, so that records sharing it cannot be lost.
+		if mode == "auto" && (requests > 13 || !strings.Contains(readFile(t, dir, "auto.json"), `"rows_without_request": 1000`)) {
 			t.Errorf("with the snapshot: %d requests\n%s", requests, readFile(t, dir, "auto.json"))
 		}
 		var rows []string
@@ -285,7 +288,7 @@ func TestSnapshotSettlesAReuploadWithoutARequestARow(t *testing.T) {
 		} `json:"send"`
 	}
 	json.Unmarshal([]byte(readFile(t, dir, "s.json")), &sum)
-	if sum.Send.ByOp["create"] != 100 || sum.Send.ByOp["update"] != 225 || sum.Send.ByOp["lookup"] != 0 || sum.Send.ByOp["page"] != 10 {
+	if sum.Send.ByOp["create"] != 100 || sum.Send.ByOp["update"] != 225 || sum.Send.ByOp["lookup"] != 0 || sum.Send.ByOp["page"] != 11 {
 		t.Errorf("requests by kind: %v", sum.Send.ByOp)
 	}
 }

@@ -126,8 +126,11 @@ func (s *Server) listIn(st *store, w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, "ValidationIssue", err.Error(), nil)
 		return
 	}
+	if s.opt.ShuffleTies {
+		f.shuffle = s.shuffle
+	}
 	items, total := st.list(f, s.now(), p.window)
-	writePage(s, w, r, items, total, p)
+	s.reply(w, r, http.StatusOK, s.stalePage(envelopeOf(s, items, total, p)))
 }
 
 func (s *Server) get(account bool) endpoint {

@@ -8,20 +8,25 @@ import (
 )
 
 // storedEmail is the form in which the backend keeps an email: as sent,
-// or under StorePunycode with its domain in IDNA ASCII.
+// under StorePunycode with its domain in IDNA ASCII, under StoreUnicode
+// with its domain in Unicode.
 func (s *Server) storedEmail(email *string) *string {
-	if email == nil || !s.opt.StorePunycode {
+	if email == nil || !s.opt.StorePunycode && !s.opt.StoreUnicode {
 		return email
 	}
 	local, domain, ok := strings.Cut(*email, "@")
 	if !ok {
 		return email
 	}
-	ascii, err := idna.ToASCII(domain)
+	convert := idna.ToASCII
+	if s.opt.StoreUnicode {
+		convert = idna.ToUnicode
+	}
+	stored, err := convert(domain)
 	if err != nil {
 		return email
 	}
-	out := local + "@" + ascii
+	out := local + "@" + stored
 	return &out
 }
 

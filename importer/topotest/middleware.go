@@ -118,6 +118,8 @@ func (s *Server) api(scope string, write bool, h endpoint) http.HandlerFunc {
 		}
 		if write && !req.commitThenFail {
 			switch {
+			case s.firstWrites():
+				req.commitThenFail = true
 			case s.chance(s.opt.FailRate):
 				s.fail(w, r, http.StatusServiceUnavailable, "ServiceUnavailable", "the service is temporarily unavailable", nil)
 				return

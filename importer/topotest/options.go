@@ -149,4 +149,24 @@ type Options struct {
 	// LowerMemberIDs stores LinkedIn URLs lower-cased, ACoAA… member ids
 	// included, and filters compare member ids with that stored form.
 	StorePunycode, LowerMemberIDs bool
+
+	// StoreUnicode stores emails with their domain in Unicode (münchen.de
+	// for xn--mnchen-3ya.de), as a backend that decodes IDNA would, and
+	// filters match only that stored form.
+	StoreUnicode bool
+
+	// ShuffleTies answers every list request with records that share the
+	// sort field (a created_at, a null email) in a new random order, as a
+	// database without a tie-breaker does.
+	ShuffleTies bool
+
+	// CommitFirst makes the first this many writes commit and then answer
+	// 503, as FailAfterCommit does at random: an answer lost on the way
+	// back, where a test needs it on a given write.
+	CommitFirst int
+
+	// RepeatPage answers the list request of that number (1-based, counted
+	// over the exclusion lists of every workspace) with the answer of the
+	// request before it, as a stale cache would. 0 is never.
+	RepeatPage int
 }

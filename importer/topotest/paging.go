@@ -46,6 +46,11 @@ type envelope struct {
 // NoTotal and ZeroTotal change what the envelope says of the total, never
 // has_more.
 func writePage[T any](s *Server, w http.ResponseWriter, r *http.Request, items []T, total int, p paging) {
+	s.reply(w, r, http.StatusOK, envelopeOf(s, items, total, p))
+}
+
+// envelopeOf is the list answer of items, total matches in all.
+func envelopeOf[T any](s *Server, items []T, total int, p paging) envelope {
 	if items == nil {
 		items = []T{} // an empty page is [], never null
 	}
@@ -58,5 +63,21 @@ func writePage[T any](s *Server, w http.ResponseWriter, r *http.Request, items [
 	default:
 		env.TotalCount, env.TotalPages = &total, &pages
 	}
-	s.reply(w, r, http.StatusOK, env)
+	return env
+}
+
+// stalePage is what RepeatPage makes of an exclusion list's answer: the
+// answer before it, for the request of that number; env otherwise.
+func (s *Server) stalePage(env envelope) envelope {
+	if s.opt.RepeatPage <= 0 {
+		return env
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lists++
+	if s.lists == s.opt.RepeatPage && s.lastList != nil {
+		return *s.lastList
+	}
+	s.lastList = &env
+	return env
 }

@@ -33,9 +33,12 @@ type Server struct {
 	workspaces map[string]*Workspace // fixed at construction
 	def        *Workspace
 
-	mu       sync.Mutex // guards rng, limiters and every apiKey.lastUsed
+	mu       sync.Mutex // guards rng, limiters, every apiKey.lastUsed and the RepeatPage state
 	rng      *rand.Rand
 	limiters map[string]*rate.Limiter
+	lists    int       // exclusion list requests answered (RepeatPage)
+	lastList *envelope // the last of them
+	writes   int       // writes that reached the app (CommitFirst)
 }
 
 // apiKey is a key as the server knows it.
@@ -175,6 +178,25 @@ func (s *Server) chance(p float64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.rng.Float64() < p
+}
+
+// firstWrites counts a write and says whether it is one of the first
+// CommitFirst.
+func (s *Server) firstWrites() bool {
+	if s.opt.CommitFirst <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes++
+	return s.writes <= s.opt.CommitFirst
+}
+
+// shuffle puts items in a random order from the seeded source.
+func (s *Server) shuffle(items []*Exclusion) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
 }
 
 func (s *Server) delay() time.Duration {

@@ -207,6 +207,9 @@ type filter struct {
 	sortBy                   string
 	desc                     bool
 	inclusive                bool
+	// shuffle, when set, orders the matches at random before they are
+	// sorted, so that ties come in a new order every time.
+	shuffle func([]*Exclusion)
 }
 
 func (f filter) match(ex *Exclusion) bool {
@@ -239,6 +242,9 @@ func (s *store) list(f filter, now time.Time, window func(total int) (int, int))
 		if ex.visible(now) && f.match(ex) {
 			all = append(all, ex)
 		}
+	}
+	if f.shuffle != nil {
+		f.shuffle(all)
 	}
 	slices.SortStableFunc(all, func(a, b *Exclusion) int {
 		c := compareBy(f.sortBy, a, b)

@@ -193,7 +193,7 @@ func TestCheckKeyAnswers(t *testing.T) {
 		noMe  = ""
 		rw    = `{"id":"k1","organization_id":"org_1","name":"ops","key_prefix":"topo_rw","scopes":["exclusions:read","exclusions:write"]}`
 		wo    = `{"id":"k2","organization_id":"org_1","name":"ops","key_prefix":"topo_wo","scopes":["exclusions:write"]}`
-		reads = `{"items":[],"total_count":1234,"total_pages":124,"has_more":true}`
+		reads = `{"items":[],"total_count":1234,"total_pages":1234,"has_more":true}`
 	)
 	withMe := func(me string) *topo.Me {
 		var m topo.Me

@@ -185,16 +185,20 @@ func probeList(ctx context.Context, c *Client, r *Retrier, k topo.Kind, access A
 	return access, &UnavailableError{Reason: fmt.Sprintf("%s (after %d attempts)", Describe(a), res.Attempts)}
 }
 
-// trustedTotal is the total_count of a list's first page when the page
-// does not contradict it: present, not below the items the page holds,
-// and saying more pages follow exactly when there are more records than
-// it holds.
+// trustedTotal is the total_count of a list's first page of one item
+// when the page does not contradict it: present, not below the items the
+// page holds, a page for every record when total_pages is given, and
+// saying more pages follow exactly when there are more records than it
+// holds. A total that is missing, zero beside an item, or inconsistent
+// is not trusted for anything: Topo is then of unknown size, not empty.
 func trustedTotal[T any](first *topo.Page[T]) (int, bool) {
 	total, ok := first.Total()
 	switch {
-	case !ok, total < len(first.Items):
+	case !ok, total < len(first.Items), len(first.Items) > 1:
 		return 0, false
 	case first.HasMore != nil && *first.HasMore != (total > len(first.Items)):
+		return 0, false
+	case first.TotalPages != nil && *first.TotalPages != total:
 		return 0, false
 	}
 	return total, true

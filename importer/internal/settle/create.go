@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/topo-io/topo-exclusions/importer/internal/api"
 	"github.com/topo-io/topo-exclusions/importer/internal/pipeline"
@@ -15,22 +14,30 @@ import (
 // Creator is import's action: it makes Topo hold each row, as long as
 // the row asks, and reports only what Topo's answers prove.
 //
-//   - created: this run's create got a 201 whose body is the row's record,
-//     or, after this run's unanswered attempt, a lookup found a record
-//     created after that attempt was sent (Topo's clock, corrected by
-//     what its answers tell of it);
-//   - exists: a record covering the row was there already;
+//   - created: this run's create got a 201 whose body is the row's record
+//     as sent, stamped while the request was out (on Topo's clock as the
+//     answer's own Date tells it), or, after this run's unanswered
+//     attempt, a lookup found a record stamped after that attempt went;
+//   - exists: a record covering the row was there already — also a 201
+//     that carried a record Topo held before (a server that answers a
+//     repeat create so), and a record whose stamps and Topo's clock
+//     disagree too much to tell its age (with a note);
 //   - extended / updated / exists_shorter: per Existing, for a record that
 //     ends sooner than the row asks (or differs from it).
 //
 // After an attempt that may have taken effect it looks before sending
-// again, when the key can read; otherwise Topo's 409 settles a repeat.
+// again, when the key can read (see lookAfter); otherwise Topo's 409
+// settles a repeat. After such a re-send it looks once more, and two
+// records for the row are said in its note and counted (OnDuplicate).
 type Creator struct {
 	Remote
 	Policy Policy
 	// OnBlind is told, once, that existing records cannot be compared
 	// (the key cannot read): such rows are exists, as a 409 says.
 	OnBlind func()
+	// OnDuplicate is told of each row for which Topo was seen holding
+	// more than one record.
+	OnDuplicate func()
 }
 
 // Local settles a row the snapshot decides. A row an earlier run may
@@ -63,31 +70,32 @@ func (c *Creator) Act(ctx, inflight context.Context, job pipeline.Job, w *pipeli
 	if held, _ := c.held(job.Row); held != nil && !job.Prior.MaybeSent {
 		return c.reconcile(ctx, inflight, out, *held, w)
 	}
-	// since is when the first write that may have created the record went
-	// out: a record created at or after it is this run's. A snapshot that
-	// holds nothing of the row proves nothing of a write that may have
-	// happened after it was read.
-	var since time.Time
+	// attempt is the first write that may have created the record: a
+	// record stamped since is this run's (or that earlier run's). A
+	// snapshot that holds nothing of the row proves nothing of a write
+	// that may have happened after it was read.
+	var attempt api.Moment
 	maybe := job.Prior.MaybeSent
 	if maybe {
-		since = job.Prior.At
+		attempt = api.Moment{Sent: job.Prior.At}
 	}
 	// One budget for the row: at most Retries+1 POSTs, however they are
 	// spread between the lookups that an unanswered attempt calls for.
-	sends, posted := c.Retrier.Budget(api.OpCreate), 0
+	sends, posted, resent := c.Retrier.Budget(api.OpCreate), 0, false
 	var last api.Result
 	for round := 0; ; round++ {
 		if maybe && c.canLook() {
 			// Sending blind could create the record twice.
-			recs, stop, err := c.look(ctx, inflight, &out, false, true, "could not look up whether an earlier attempt created it")
+			recs, seen, stop, err := c.lookAfter(ctx, inflight, &out, attempt, "could not look up whether an earlier attempt created it")
 			if stop {
 				return out, err
 			}
 			if len(recs) > 0 {
-				return c.found(ctx, inflight, out, best(recs, job.Row), since, job.Prior, w)
+				return c.found(ctx, inflight, out, recs, attempt, seen, job.Prior, w)
 			}
-			// Topo holds nothing of it: no attempt took effect.
-			maybe, last.Uncertain = false, false
+			// Topo holds nothing of it, looked at twice: no attempt took
+			// effect that its list shows.
+			maybe, last.Uncertain, resent = false, false, true
 		}
 		if posted >= sends {
 			last.Attempts = posted
@@ -102,20 +110,16 @@ func (c *Creator) Act(ctx, inflight context.Context, job pipeline.Job, w *pipeli
 		last = res
 		out.Attempts += res.Attempts
 		posted += res.Attempts
-		if res.Uncertain && since.IsZero() {
-			since = res.FirstSent
+		if res.Uncertain && attempt.Sent.IsZero() {
+			attempt = res.Answer.At()
 		}
 		switch {
 		case res.Interrupted:
 			return interrupted(out, maybe || res.Uncertain), nil
 		case res.Verdict == api.Done && res.Answer.Status == http.StatusCreated:
-			rec := res.Answer.Record
-			c.API.Clock().ObserveStamp(rec.CreatedAt, res.Answer.Sent, res.Answer.Received)
-			out.Status, out.ID, out.HTTPStatus = rows.StatusCreated, rec.ID, res.Answer.Status
-			out.Held = HeldOf(*rec, job.Row).record()
-			return out, nil
+			return c.created(ctx, inflight, out, res, resent, w)
 		case res.Verdict == api.Done: // 409: the key is taken
-			return c.conflict(ctx, inflight, out, res, since, maybe || res.Uncertain, w)
+			return c.conflict(ctx, inflight, out, res, attempt, maybe || res.Uncertain, w)
 		case res.Verdict == api.Fatal:
 			return failed(out, res, maybe), fatal(res, "exclusions:write")
 		case res.Verdict == api.Ambiguous:
@@ -149,7 +153,7 @@ func (c *Creator) createCall(row rows.Row) api.Call {
 // conflict settles a 409: Topo holds the key. The record is looked up to
 // learn whether it covers the row and, after an unanswered attempt of
 // this run, whether this run created it.
-func (c *Creator) conflict(ctx, inflight context.Context, out rows.Outcome, res api.Result, since time.Time, maybe bool, w *pipeline.Writes) (rows.Outcome, error) {
+func (c *Creator) conflict(ctx, inflight context.Context, out rows.Outcome, res api.Result, attempt api.Moment, maybe bool, w *pipeline.Writes) (rows.Outcome, error) {
 	out.HTTPStatus = res.Answer.Status
 	if !c.canLook() {
 		if c.OnBlind != nil {
@@ -162,7 +166,18 @@ func (c *Creator) conflict(ctx, inflight context.Context, out rows.Outcome, res 
 		}
 		return out, nil
 	}
-	recs, stop, err := c.look(ctx, inflight, &out, false, maybe, "Topo answered 409 but the record could not be looked up")
+	const why = "Topo answered 409 but the record could not be looked up"
+	var (
+		recs []topo.Exclusion
+		seen api.Moment
+		stop bool
+		err  error
+	)
+	if maybe {
+		recs, seen, stop, err = c.lookAfter(ctx, inflight, &out, attempt, why)
+	} else {
+		recs, seen, stop, err = c.look(ctx, inflight, &out, false, false, why)
+	}
 	if stop {
 		return out, err
 	}
@@ -172,31 +187,9 @@ func (c *Creator) conflict(ctx, inflight context.Context, out rows.Outcome, res 
 		return out, nil
 	}
 	if !maybe {
-		since = time.Time{}
+		attempt = api.Moment{}
 	}
-	return c.found(ctx, inflight, out, best(recs, out.Row), since, pipeline.Prior{}, w)
-}
-
-// found settles a row Topo holds as held: created, when this run's
-// attempt since then made the record; extended or updated, when this
-// run's journaled update (before a crash) made it what the row asks;
-// otherwise per Existing.
-func (c *Creator) found(ctx, inflight context.Context, out rows.Outcome, held Held, since time.Time, prior pipeline.Prior, w *pipeline.Writes) (rows.Outcome, error) {
-	switch {
-	case held.Mismatch != "":
-	case !since.IsZero() && c.API.Clock().CreatedSince(held.CreatedAt, since):
-		out.Status, out.ID, out.Held = rows.StatusCreated, held.ID, held.record()
-		out.Note = "an attempt went unanswered; a lookup found the record it made (created " + held.CreatedAt.UTC().Format(time.RFC3339) + ")"
-		return out, nil
-	case prior.Op == api.OpUpdate && prior.ID == held.ID && prior.Previous != nil && took(changeFor(out.Row, c.Policy), held):
-		// The update an earlier run journaled took before it could say so.
-		out.Status, out.ID, out.Previous, out.Held = rows.StatusExtended, held.ID, prior.Previous, held.record()
-		if c.Policy.Existing == ExistingReplace {
-			out.Status = rows.StatusUpdated
-		}
-		return out, nil
-	}
-	return c.reconcile(ctx, inflight, out, held, w)
+	return c.found(ctx, inflight, out, recs, attempt, seen, pipeline.Prior{}, w)
 }
 
 // reconcile leaves, extends or updates a record that Topo holds for the row.
@@ -234,7 +227,6 @@ func (c *Creator) reconcile(ctx, inflight context.Context, out rows.Outcome, hel
 			res.Answer.Status, rec.Reason, orPermanent(topo.Str(rec.Until)))
 		return out, nil
 	}
-	c.API.Clock().ObserveStamp(rec.UpdatedAt, res.Answer.Sent, res.Answer.Received)
 	out.Status, out.Previous, out.Lifted, out.Held = d.Then, held.previous(), d.Lift, got.record()
 	return out, nil
 }

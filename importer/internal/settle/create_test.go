@@ -136,7 +136,7 @@ func remote(t *testing.T, url string, access api.Access) Remote {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.CloseIdleConnections)
-	return Remote{API: c, Kind: topo.Contacts, Access: access, Retrier: &api.Retrier{
+	return Remote{API: c, Kind: topo.Contacts, Access: access, Settle: time.Millisecond, Retrier: &api.Retrier{
 		Pacer: unpaced{}, Retries: 3, Timeout: 5 * time.Second, Backoff: func(int) time.Duration { return time.Millisecond },
 	}}
 }
@@ -151,6 +151,11 @@ func (unpaced) Throttled(float64)          {}
 
 var canRead = api.Access{Read: true}
 
+// TestCreatorOutcomes: each answer (or its lack) and the row's status.
+// Where an attempt may have taken effect and the lookup finds nothing,
+// the row is looked up again after the settle delay and the records
+// created since are read (three GETs) before it is sent again, and after
+// that re-send's 201 Topo is asked once more for a second record.
 func TestCreatorOutcomes(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -177,7 +182,7 @@ func TestCreatorOutcomes(t *testing.T) {
 		{name: "429 then 201", posts: []http.HandlerFunc{answer(429, `{"status_code":429,"type":"RateLimitIssue","message":"slow"}`, "Retry-After", "0"), created},
 			status: rows.StatusCreated, id: newID, attempts: 2, http: 201},
 		{name: "html 502, nothing found, then 201", posts: []http.HandlerFunc{answer(502, "<html>bad gateway</html>"), created},
-			lookups: []http.HandlerFunc{none}, access: canRead, status: rows.StatusCreated, id: newID, attempts: 3, http: 201},
+			lookups: []http.HandlerFunc{none}, access: canRead, status: rows.StatusCreated, id: newID, attempts: 6, http: 201},
 		{name: "503 after commit: found, created since the attempt", posts: []http.HandlerFunc{answer(503, `{"status_code":503,"type":"X","message":"later"}`)},
 			lookups: []http.HandlerFunc{page(ours)}, access: canRead, status: rows.StatusCreated, id: newID, attempts: 2},
 		{name: "503, found a record from before the run: exists", posts: []http.HandlerFunc{answer(503, `{}`)},
@@ -185,15 +190,15 @@ func TestCreatorOutcomes(t *testing.T) {
 		{name: "reset, key cannot read: a 409 settles it, exists", posts: []http.HandlerFunc{hangUp, conflict},
 			status: rows.StatusExists, id: oldID, attempts: 2, http: 409, note: "perhaps from this run's unanswered attempt"},
 		{name: "200 {} proves nothing; nothing found; sent again", posts: []http.HandlerFunc{answer(200, `{}`), created},
-			lookups: []http.HandlerFunc{none}, access: canRead, status: rows.StatusCreated, id: newID, attempts: 3, http: 201},
+			lookups: []http.HandlerFunc{none}, access: canRead, status: rows.StatusCreated, id: newID, attempts: 6, http: 201},
 		{name: "201 without an id proves nothing", posts: []http.HandlerFunc{answer(201, `{"email":"a@b.co"}`), created},
-			lookups: []http.HandlerFunc{none}, access: canRead, status: rows.StatusCreated, id: newID, attempts: 3, http: 201},
+			lookups: []http.HandlerFunc{none}, access: canRead, status: rows.StatusCreated, id: newID, attempts: 6, http: 201},
 		{name: "201 for another key proves nothing", posts: []http.HandlerFunc{answer(201, strings.Replace(record(newID, "", time.Now()), "a@b.co", "z@b.co", 1)), created},
-			lookups: []http.HandlerFunc{none}, access: canRead, status: rows.StatusCreated, id: newID, attempts: 3, http: 201},
+			lookups: []http.HandlerFunc{none}, access: canRead, status: rows.StatusCreated, id: newID, attempts: 6, http: 201},
 		{name: "301: the row fails naming the address", posts: []http.HandlerFunc{answer(301, "", "Location", "https://api2.topo.io/v1/contact-exclusions")},
 			status: rows.StatusFailed, attempts: 1, http: 301, err: "Topo answered 301 https://api2.topo.io/v1/contact-exclusions"},
 		{name: "503s until the retries run out, nothing found: failed", posts: []http.HandlerFunc{answer(503, `{"status_code":503,"type":"ServiceUnavailable","message":"down","request_id":"req_5"}`)},
-			lookups: []http.HandlerFunc{none}, access: canRead, status: rows.StatusFailed, attempts: 8, http: 503, errType: "ServiceUnavailable", err: "gave up after 4 attempts: down"},
+			lookups: []http.HandlerFunc{none}, access: canRead, status: rows.StatusFailed, attempts: 16, http: 503, errType: "ServiceUnavailable", err: "gave up after 4 attempts: down"},
 		{name: "503s, key cannot read: unknown, maybe sent", posts: []http.HandlerFunc{answer(500, "<html>oops</html>")},
 			status: rows.StatusUnknown, attempts: 4, http: 500, err: "answer is not JSON: <html>oops</html>", maybe: true},
 		{name: "401 stops the run", posts: []http.HandlerFunc{answer(401, `{"status_code":401,"type":"UnauthorizedIssue","message":"bad key","request_id":"r"}`)},

@@ -65,7 +65,7 @@ func HeldOf(ex topo.Exclusion, row rows.Row) Held {
 		switch {
 		case held == "":
 			return keyLacking, ""
-		case rows.NormalizeKey(k.Name, held) == k.Value:
+		case sameKey(k.Name, held, k.Value):
 			return keySame, held
 		}
 		return keyOther, held

@@ -100,7 +100,7 @@ func (x *Index) Add(ex topo.Exclusion) {
 		case "linkedin_url":
 			rec.flags |= hasLinkedIn
 		}
-		h := x.keys.Hash(rows.NormalizeKey(k.Name, k.Value))
+		h := x.keys.Hash(indexKey(k.Name, k.Value))
 		if _, ok := x.keys.Lookup(h); !ok { // a second record of a key (no uniqueness): the first stands
 			x.keys.Add(h, n)
 		}
@@ -167,13 +167,13 @@ func (x *Index) Free() { x.keys.Free(); x.recs, x.texts, x.textAt, x.spilt = nil
 func (x *Index) Decide(row rows.Row) (*Held, bool) {
 	keys := row.Keys()
 	for _, k := range keys {
-		n, ok := x.keys.Lookup(x.keys.Hash(k.Value))
+		n, ok := x.keys.Lookup(x.keys.Hash(indexKey(k.Name, k.Value)))
 		if !ok {
 			continue
 		}
 		h := x.held(uint32(n))
 		h.matchKeys(row, func(other topo.Key) (keyMatch, string) {
-			switch m, holds := x.keys.Lookup(x.keys.Hash(other.Value)); {
+			switch m, holds := x.keys.Lookup(x.keys.Hash(indexKey(other.Name, other.Value))); {
 			case holds && m == n:
 				return keySame, ""
 			case x.recs[n].flags&flagOf(other.Name) == 0:

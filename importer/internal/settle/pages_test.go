@@ -46,10 +46,14 @@ func preload(t *testing.T, srv *topotest.Server, n int) map[string]bool {
 // to a second, a page edge in the middle of every second, and another
 // client creating records all the while: every record that existed at the
 // start is read exactly once, with the API's time filters strict or
-// inclusive.
+// inclusive, in one slice or in parallel slices.
 func TestScanReadsEveryRecordOnceWhileOthersWrite(t *testing.T) {
-	for _, inclusive := range []bool{false, true} {
-		t.Run(fmt.Sprint("inclusive=", inclusive), func(t *testing.T) {
+	for _, tc := range []struct {
+		inclusive bool
+		parallel  int
+	}{{false, 1}, {true, 1}, {false, 6}, {true, 6}} {
+		inclusive := tc.inclusive
+		t.Run(fmt.Sprintf("inclusive=%v/parallel=%d", inclusive, tc.parallel), func(t *testing.T) {
 			srv := topotest.NewServer(topotest.Options{InclusiveTimeFilters: inclusive, Latency: time.Millisecond})
 			defer srv.Close()
 			before := preload(t, srv, 3000)
@@ -64,7 +68,7 @@ func TestScanReadsEveryRecordOnceWhileOthersWrite(t *testing.T) {
 			})
 			retrier := &api.Retrier{Pacer: api.NewPacer(0), Retries: 3, Timeout: 5 * time.Second}
 			client.List(context.Background(), topo.Contacts, api.Query{Size: 1}) // learn the server's clock
-			scan := Scan{Remote: Remote{API: client, Retrier: retrier, Kind: topo.Contacts}}
+			scan := Scan{Remote: Remote{API: client, Retrier: retrier, Kind: topo.Contacts}, Parallel: tc.parallel}
 			got := map[string]int{}
 			st, err := scan.Each(context.Background(), func(ex topo.Exclusion) error { got[ex.ID]++; return nil })
 			stop()

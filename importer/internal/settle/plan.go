@@ -51,7 +51,7 @@ func (p *Planner) Act(ctx, inflight context.Context, job pipeline.Job, _ *pipeli
 		}
 		return p.decide(out, HeldOf(*rec, job.Row)), nil
 	}
-	recs, stop, err := p.look(ctx, inflight, &out, p.Removal, false, "")
+	recs, _, stop, err := p.look(ctx, inflight, &out, p.Removal, false, "")
 	if stop {
 		return out, err
 	}

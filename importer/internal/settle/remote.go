@@ -2,6 +2,7 @@ package settle
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -33,6 +34,11 @@ type Remote struct {
 	Snapshot *Index
 	// Now is the local clock (nil: time.Now).
 	Now func() time.Time
+	// Settle is how long to wait before looking again when a lookup after
+	// an attempt that may have taken effect found nothing (0:
+	// DefaultSettle; below 0: not at all); Sleep waits it (nil: a timer).
+	Settle time.Duration
+	Sleep  func(ctx context.Context, d time.Duration) error
 }
 
 // held is what the snapshot says of row: the record Topo held, or
@@ -56,33 +62,39 @@ func (r *Remote) now() time.Time {
 func (r *Remote) canLook() bool { return r.Access.Read && !r.Access.NoList }
 
 // lookup asks the list endpoint for the records holding the row's keys,
-// one key at a time, until a key is held (or, with all, for every key).
-// found holds only records that really hold a key (a proxy that ignores
-// the filter proves nothing), each once. ok is false when no clear answer
-// came; res then says why.
-func (r *Remote) lookup(ctx, inflight context.Context, row rows.Row, all bool) (found []topo.Exclusion, res api.Result, ok bool) {
+// in every form Topo may hold each (see forms), one at a time, until a
+// key is held (or, with all, for every key). found holds only records
+// that really hold a key (a proxy that ignores the filter proves
+// nothing), each once; seen frames the answer the first came in. ok is
+// false when no clear answer came; res then says why.
+func (r *Remote) lookup(ctx, inflight context.Context, row rows.Row, all bool) (found []topo.Exclusion, seen api.Moment, res api.Result, ok bool) {
 	attempts := 0
 	defer func() { res.Attempts = attempts }()
 	for _, k := range row.Keys() {
-		res = r.Retrier.Do(ctx, inflight, api.Call{
-			Op:     api.OpLookup,
-			Send:   func(ctx context.Context) api.Answer { return r.API.List(ctx, r.Kind, api.Query{Key: k, Size: 100}) },
-			Accept: func(a api.Answer) bool { return a.Page != nil },
-		})
-		attempts += res.Attempts
-		if !res.Settled() {
-			return nil, res, false
-		}
-		for _, ex := range res.Answer.Page.Items {
-			if rows.NormalizeKey(k.Name, ex.Value(k.Name)) == k.Value && !slices.ContainsFunc(found, func(f topo.Exclusion) bool { return f.ID == ex.ID }) {
-				found = append(found, ex)
+		for _, f := range forms(row, k) {
+			res = r.Retrier.Do(ctx, inflight, api.Call{
+				Op:     api.OpLookup,
+				Send:   func(ctx context.Context) api.Answer { return r.API.List(ctx, r.Kind, api.Query{Key: f, Size: 100}) },
+				Accept: func(a api.Answer) bool { return a.Page != nil },
+			})
+			attempts += res.Attempts
+			if !res.Settled() {
+				return nil, seen, res, false
+			}
+			for _, ex := range res.Answer.Page.Items {
+				if sameKey(k.Name, ex.Value(k.Name), k.Value) && !slices.ContainsFunc(found, func(f topo.Exclusion) bool { return f.ID == ex.ID }) {
+					if len(found) == 0 {
+						seen = res.Answer.At()
+					}
+					found = append(found, ex)
+				}
+			}
+			if len(found) > 0 && !all {
+				return found, seen, res, true
 			}
 		}
-		if len(found) > 0 && !all {
-			return found, res, true
-		}
 	}
-	return found, res, true
+	return found, seen, res, true
 }
 
 // look asks Topo which records hold the row's keys (every key, with all)
@@ -91,8 +103,8 @@ func (r *Remote) lookup(ctx, inflight context.Context, row rows.Row, all bool) (
 // if the run was interrupted, failed (unknown when maybe) otherwise, its
 // error starting with why — and err is set when the key was refused.
 // This is the one place a lookup's failure is turned into an outcome.
-func (r *Remote) look(ctx, inflight context.Context, out *rows.Outcome, all, maybe bool, why string) (recs []topo.Exclusion, stop bool, err error) {
-	recs, res, ok := r.lookup(ctx, inflight, out.Row, all)
+func (r *Remote) look(ctx, inflight context.Context, out *rows.Outcome, all, maybe bool, why string) (recs []topo.Exclusion, seen api.Moment, stop bool, err error) {
+	recs, seen, res, ok := r.lookup(ctx, inflight, out.Row, all)
 	out.Attempts += res.Attempts
 	switch {
 	case res.Interrupted:
@@ -106,9 +118,97 @@ func (r *Remote) look(ctx, inflight context.Context, out *rows.Outcome, all, may
 			out.Err = why + ": " + out.Err
 		}
 	default:
-		return recs, false, nil
+		return recs, seen, false, nil
 	}
-	return nil, true, err
+	return nil, seen, true, err
+}
+
+// DefaultSettle is how long a lookup that found nothing after an attempt
+// that may have taken effect waits before it looks again: Topo does not
+// promise that its list shows a record as soon as the create committed.
+const DefaultSettle = 2 * time.Second
+
+// windowPages bounds the pages of records created since an attempt that
+// are read when its keys' lookups found nothing.
+const windowPages = 5
+
+// lookAfter is the lookup after an attempt that may have taken effect,
+// before anything is sent again: an empty answer proves nothing there.
+// It asks for every form of the row's keys; when that finds nothing, it
+// waits the settle delay and asks again; when that finds nothing either,
+// it reads the records created since the attempt (at most windowPages
+// pages of them) and compares their keys itself, which a filter that a
+// proxy mangles (a + read as a space) or a stored form not asked for
+// cannot hide. Failures settle out as look does.
+func (r *Remote) lookAfter(ctx, inflight context.Context, out *rows.Outcome, attempt api.Moment, why string) (recs []topo.Exclusion, seen api.Moment, stop bool, err error) {
+	recs, seen, stop, err = r.look(ctx, inflight, out, false, true, why)
+	if stop || len(recs) > 0 {
+		return recs, seen, stop, err
+	}
+	if d := r.settle(); d > 0 {
+		if r.sleep(ctx, d) != nil {
+			*out = interrupted(*out, true)
+			return nil, seen, true, nil
+		}
+		if recs, seen, stop, err = r.look(ctx, inflight, out, false, true, why); stop || len(recs) > 0 {
+			return recs, seen, stop, err
+		}
+	}
+	if attempt.Sent.IsZero() {
+		return nil, seen, false, nil
+	}
+	return r.createdSince(ctx, out, attempt, why)
+}
+
+// createdSince reads the records created since the attempt and keeps
+// those holding one of the row's keys. A window too large to read in
+// windowPages pages leaves the lookups' word standing.
+func (r *Remote) createdSince(ctx context.Context, out *rows.Outcome, attempt api.Moment, why string) (recs []topo.Exclusion, seen api.Moment, stop bool, err error) {
+	w := &walk{Scan: &Scan{Remote: *r}}
+	werr := w.window(ctx, r.API.Clock().Earliest(attempt), time.Time{}, windowPages, false, func(ex topo.Exclusion) error {
+		if holdsKey(ex, out.Row) {
+			recs = append(recs, ex)
+		}
+		return nil
+	})
+	out.Attempts += int(w.pages.Load())
+	seen = api.Moment{Sent: r.now(), Received: r.now()}
+	var auth *api.AuthError
+	switch {
+	case werr == nil, errors.Is(werr, errWindowLimit):
+		return recs, seen, false, nil
+	case ctx.Err() != nil:
+		*out = interrupted(*out, true)
+	case errors.As(werr, &auth):
+		out.Status, out.MaybeSent, out.Err = rows.StatusUnknown, true, auth.Error()
+		err = werr
+	default:
+		out.Status, out.MaybeSent = rows.StatusUnknown, true
+		out.Err = why + ": " + werr.Error() + "; an attempt may have reached Topo: a rerun looks it up before sending anything"
+	}
+	return nil, seen, true, err
+}
+
+func (r *Remote) settle() time.Duration {
+	if r.Settle == 0 {
+		return DefaultSettle
+	}
+	return max(r.Settle, 0)
+}
+
+// sleep waits d unless ctx ends first.
+func (r *Remote) sleep(ctx context.Context, d time.Duration) error {
+	if r.Sleep != nil {
+		return r.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 // best is the record that lasts longest among those holding a row (there

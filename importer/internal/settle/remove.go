@@ -46,7 +46,7 @@ func (r *Remover) Act(ctx, inflight context.Context, job pipeline.Job, w *pipeli
 		out.Err = "the key cannot read exclusions, so a row without an id cannot be found: give ids (the id column of an export or a report)"
 		return out, nil
 	}
-	recs, stop, err := r.look(ctx, inflight, &out, true, job.Prior.MaybeSent, "")
+	recs, _, stop, err := r.look(ctx, inflight, &out, true, job.Prior.MaybeSent, "")
 	switch {
 	case stop:
 		return out, err
@@ -87,7 +87,7 @@ func (r *Remover) goneID(ctx, inflight context.Context, out rows.Outcome, id str
 	if len(out.Row.Keys()) == 0 || !r.canLook() {
 		return out, nil
 	}
-	recs, stop, err := r.look(ctx, inflight, &out, true, false, "")
+	recs, _, stop, err := r.look(ctx, inflight, &out, true, false, "")
 	if stop || len(recs) == 0 {
 		return out, err
 	}
@@ -250,12 +250,7 @@ func holdsARowKey(ex topo.Exclusion, row rows.Row) bool {
 	if HeldOf(ex, row).Mismatch != "" {
 		return false
 	}
-	for _, k := range keys {
-		if rows.NormalizeKey(k.Name, ex.Value(k.Name)) == k.Value {
-			return true
-		}
-	}
-	return false
+	return holdsKey(ex, row)
 }
 
 // recordKeys says which keys a record holds, for a message.
