@@ -13,8 +13,11 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/net/publicsuffix"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/topo-io/topo-exclusions/importer/internal/api"
 	"github.com/topo-io/topo-exclusions/importer/rows"
@@ -35,6 +38,17 @@ type API interface {
 type Remote struct {
 	API     API
 	Retrier *api.Retrier
+	// Parallel bounds the reads Build makes at once (0: 8). They all wait
+	// their turn at the run's pacer: in parallel, the latency of one does
+	// not hold up the next.
+	Parallel int
+}
+
+func (r *Remote) parallel() int {
+	if r.Parallel > 0 {
+		return r.Parallel
+	}
+	return 8
 }
 
 // Index is who is in a running sequence, by the keys a row can have:
@@ -67,27 +81,38 @@ func (x *Index) Running(row rows.Row) []string {
 func (r *Remote) Build(ctx context.Context) (*Index, error) {
 	x := &Index{byKey: map[string][]string{}}
 	byContact := map[string][]string{} // contact id → sequence ids
+	var mu sync.Mutex                  // byContact, x, as the statuses are read at once
+	g, gctx := errgroup.WithContext(ctx)
 	for _, status := range topo.RunningStatuses {
-		n, err := walk(ctx, r.Retrier, api.OpSequences, func(ctx context.Context, page int) api.Answer {
-			return r.API.Sequences(ctx, api.SequenceQuery{Status: status, Page: page, Size: pageSize})
-		}, func(q topo.Sequence) string { return q.ID }, func(items []topo.Sequence) error {
-			for _, q := range items {
-				// Checked item by item: an endpoint may ignore a filter.
-				if q.Status == status && q.ContactID != nil && !slices.Contains(byContact[*q.ContactID], q.ID) {
-					byContact[*q.ContactID] = append(byContact[*q.ContactID], q.ID)
+		g.Go(func() error {
+			n, err := walk(gctx, r.Retrier, api.OpSequences, func(ctx context.Context, page int) api.Answer {
+				return r.API.Sequences(ctx, api.SequenceQuery{Status: status, Page: page, Size: pageSize})
+			}, func(q topo.Sequence) string { return q.ID }, func(items []topo.Sequence) error {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, q := range items {
+					// Checked item by item: an endpoint may ignore a filter.
+					if q.Status == status && q.ContactID != nil && !slices.Contains(byContact[*q.ContactID], q.ID) {
+						byContact[*q.ContactID] = append(byContact[*q.ContactID], q.ID)
+					}
 				}
-			}
-			return nil
+				return nil
+			})
+			mu.Lock()
+			x.Requests += n
+			mu.Unlock()
+			return err
 		})
-		x.Requests += n
-		if err != nil {
-			return nil, err
-		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if len(byContact) == 0 {
 		return x, nil
 	}
 	n, err := r.contacts(ctx, byContact, func(c topo.Contact) {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, key := range contactKeys(c) {
 			for _, id := range byContact[c.ID] {
 				if !slices.Contains(x.byKey[key], id) {
@@ -130,29 +155,39 @@ func (r *Remote) contacts(ctx context.Context, ids map[string][]string, each fun
 		})
 		return requests + n, err
 	}
+	var n atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.parallel())
 	for id := range ids {
-		var c *topo.Contact
-		res := r.Retrier.Do(ctx, ctx, api.Call{
-			Op:   api.OpContacts,
-			Send: func(ctx context.Context) api.Answer { return r.API.Contact(ctx, id) },
-			Accept: func(a api.Answer) bool {
-				var ok bool
-				c, ok = api.Decode[topo.Contact](a, "id")
-				return ok && c.ID == id
-			},
+		g.Go(func() error {
+			var c *topo.Contact
+			res := r.Retrier.Do(gctx, gctx, api.Call{
+				Op:   api.OpContacts,
+				Send: func(ctx context.Context) api.Answer { return r.API.Contact(ctx, id) },
+				Accept: func(a api.Answer) bool {
+					var ok bool
+					c, ok = api.Decode[topo.Contact](a, "id")
+					return ok && c.ID == id
+				},
+			})
+			n.Add(int64(res.Attempts))
+			switch {
+			case res.Interrupted:
+				return context.Cause(gctx)
+			case res.Settled() && res.Answer.NotFound():
+				return nil // deleted since: nobody left to contact
+			case !res.Settled():
+				return &ReadError{What: "contact " + id, Page: 1, Reason: api.Describe(res.Answer), Status: res.Answer.Status}
+			}
+			each(*c)
+			return nil
 		})
-		requests += res.Attempts
-		switch {
-		case res.Interrupted:
-			return requests, context.Cause(ctx)
-		case res.Settled() && res.Answer.NotFound():
-			continue // deleted since: nobody left to contact
-		case !res.Settled():
-			return requests, &ReadError{What: "contact " + id, Page: 1, Reason: api.Describe(res.Answer), Status: res.Answer.Status}
-		}
-		each(*c)
 	}
-	return requests, nil
+	err := g.Wait()
+	if err != nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	return requests + int(n.Load()), err
 }
 
 // trustedTotal is a first page's total, when the page came and does not
