@@ -114,3 +114,40 @@ func TestMockServerFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestMockServerHostileSwitches: each of mock-server's switches for what
+// a proxy or an older Topo does reaches the fake it serves.
+func TestMockServerHostileSwitches(t *testing.T) {
+	t.Parallel()
+	get := func(t *testing.T, url, key, path string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		_, _ = bufio.NewReader(resp.Body).WriteTo(&b)
+		return resp.StatusCode, b.String()
+	}
+	for _, tc := range []struct {
+		flag, path string
+		check      func(code int, body string) bool
+	}{
+		{"--no-me", "/v1/me", func(code int, _ string) bool { return code == 404 }},
+		{"--no-total", "/v1/contact-exclusions", func(code int, body string) bool { return code == 200 && !strings.Contains(body, "total_count") }},
+		{"--html-404", "/v1/contact-exclusions/00000000-0000-4000-8000-000000000000", func(code int, body string) bool {
+			return code == 404 && strings.Contains(strings.ToLower(body), "<html")
+		}},
+	} {
+		t.Run(tc.flag, func(t *testing.T) {
+			t.Parallel()
+			url, key, stop := startMock(t, tc.flag)
+			defer stop()
+			if code, body := get(t, url, key, tc.path); !tc.check(code, body) {
+				t.Errorf("mock-server %s: GET %s answered %d %s", tc.flag, tc.path, code, body)
+			}
+		})
+	}
+}

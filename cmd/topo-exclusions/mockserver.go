@@ -74,7 +74,19 @@ counts and whether any key was created twice.`,
 	fs.BoolVar(&opt.HTML404, "html-404", false, "answer every 404 with a proxy's HTML page")
 	fs.DurationVar(&opt.StampOffset, "stamp-offset", 0, "stamp records this far off the server's clock")
 	fs.DurationVar(&opt.DateOffset, "date-offset", 0, "send a Date header this far off")
-	group(fs, "Faults", "no-me", "ignore-contact-filter", "no-total", "page-cap", "ignore-page", "read-lag", "echo-headers", "upsert", "html-404", "stamp-offset", "date-offset")
+	fs.BoolVar(&opt.ZeroTotal, "zero-total", false, "answer total_count and total_pages 0 while items exist")
+	fs.BoolVar(&opt.Maintenance200, "maintenance-200", false, "answer every DELETE and PATCH with 200 and an HTML maintenance page, doing nothing")
+	fs.BoolVar(&opt.RepeatID, "repeat-id", false, "repeat the \"id\" key in a 201's JSON, the second value another record's")
+	fs.BoolVar(&opt.PlusAsSpace, "plus-as-space", false, "read + in a query as a space even where %2B was sent, as behind a proxy")
+	fs.BoolVar(&opt.StorePunycode, "store-punycode", false, "store email domains in punycode, and match filters only in that form")
+	fs.BoolVar(&opt.StoreUnicode, "store-unicode", false, "store email domains in Unicode, and match filters only in that form")
+	fs.BoolVar(&opt.LowerMemberIDs, "lower-member-ids", false, "store LinkedIn URLs lower-cased, member ids included")
+	fs.BoolVar(&opt.ShuffleTies, "shuffle-ties", false, "answer records that share their sort field in a random order")
+	fs.IntVar(&opt.RepeatPage, "repeat-page", 0, "answer list request N with the answer before it, as a stale cache (0: never)")
+	fs.IntVar(&opt.CommitFirst, "commit-first", 0, "let the first N writes take effect, then answer 503")
+	fs.BoolVar(&opt.StopFinishedConflict, "stop-finished-conflict", false, "answer the stop of a finished sequence 409 instead of 422")
+	group(fs, "Faults", "no-me", "ignore-contact-filter", "no-total", "page-cap", "ignore-page", "read-lag", "echo-headers", "upsert", "html-404", "stamp-offset", "date-offset",
+		"zero-total", "maintenance-200", "repeat-id", "plus-as-space", "store-punycode", "store-unicode", "lower-member-ids", "shuffle-ties", "repeat-page", "commit-first", "stop-finished-conflict")
 	return c
 }
 
