@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/topo-io/topo-exclusions/importer/internal/api"
 	"github.com/topo-io/topo-exclusions/importer/internal/input"
@@ -85,11 +85,18 @@ func (s *session) rowsToDecide() int {
 	if s.ledger != nil && s.ledger.State != nil {
 		known = s.ledger.State
 	}
+	if s.ledger != nil && s.ledger.Journal.AllUnsure() {
+		// Every row is looked up first (a forced rerun, lost memory): a
+		// snapshot would settle none of them.
+		return 0
+	}
 	if known == nil {
 		n := s.list.total
 		if s.ledger != nil {
-			settled, _ := s.ledger.Journal.Resumed()
-			n -= settled
+			// Rows an earlier run settled need nothing, and those it may
+			// have sent are looked up whatever the snapshot says.
+			settled, unsure := s.ledger.Journal.Resumed()
+			n -= settled + unsure
 		}
 		return n
 	}
@@ -99,14 +106,13 @@ func (s *session) rowsToDecide() int {
 // unknownRows counts the valid rows known neither to the state nor, as
 // settled, to the journal.
 func (s *session) unknownRows(known pipeline.Known) int {
-	f, err := os.Open(s.list.name)
-	if err != nil {
-		return -1
+	src := s.list.src
+	if src == nil || src.f == nil || src.book || src.start == nil {
+		return -1 // not without a second read of a stream, or a second open
 	}
-	defer f.Close()
 	opt := s.dec.read
 	opt.Delimiter, opt.Now = s.list.reader.Info().Delimiter, s.env.Now()
-	rd, err := input.NewReader(f, opt)
+	rd, err := input.NewReader(io.NewSectionReader(src.f, 0, src.start.Size()), opt)
 	if err != nil {
 		return -1
 	}
@@ -121,7 +127,7 @@ func (s *session) unknownRows(known pipeline.Known) int {
 			continue
 		}
 		if s.ledger != nil {
-			if _, ok := s.ledger.Journal.Settled(row.Num); ok {
+			if _, ok := s.ledger.Journal.Settled(row.Num); ok || s.ledger.Journal.Prior(row.Num).MaybeSent {
 				continue
 			}
 		}

@@ -109,6 +109,10 @@ func TestSameInputTwiceNeverBothSend(t *testing.T) {
 	if forced.code != 1 || statuses(reportRows(t, dir, "c.csv"))["exists"] != 4 {
 		t.Errorf("--force: exit %d, %v\n%s", forced.code, statuses(reportRows(t, dir, "c.csv")), forced.stderr)
 	}
+	// Every row is looked up first: Topo's list would settle none.
+	if strings.Contains(forced.stderr, "to decide the rows without a request each") {
+		t.Errorf("--force read Topo's list for nothing:\n%s", forced.stderr)
+	}
 	noDuplicates(t, srv)
 }
 

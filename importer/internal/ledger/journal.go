@@ -319,6 +319,10 @@ func (j *Journal) unsureAll() bool {
 	return j.allUnsure
 }
 
+// AllUnsure says every row without an outcome is to be looked up before
+// anything is sent (a forced rerun, lost memory, unreadable lines).
+func (j *Journal) AllUnsure() bool { return j.corrupt > 0 || j.unsureAll() }
+
 // Resumed counts the rows earlier runs settled and left unsure.
 func (j *Journal) Resumed() (settled, unsure int) { return j.settled.len(), len(j.unsure) }
 
