@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -70,6 +71,7 @@ func (e Env) withDefaults() Env {
 	if e.Stderr == nil {
 		e.Stderr = io.Discard
 	}
+	e.Stderr = Serialized(e.Stderr)
 	if e.Getenv == nil {
 		e.Getenv = os.Getenv
 	}
@@ -95,4 +97,28 @@ func (e Env) withDefaults() Env {
 		e.Watchdog = watchdog
 	}
 	return e
+}
+
+// serialized is a writer that takes one write at a time.
+type serialized struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// Serialized makes w take one write at a time: a run's log lines, its
+// progress and its summary reach standard error from several goroutines
+// (an interrupt is acknowledged while the summary is written). A Log
+// given in Env should write through the same Serialized writer as
+// Env.Stderr; w is returned as it is when it is one already.
+func Serialized(w io.Writer) io.Writer {
+	if s, ok := w.(*serialized); ok {
+		return s
+	}
+	return &serialized{w: w}
+}
+
+func (s *serialized) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

@@ -76,12 +76,8 @@ func (s *session) watch(ctx context.Context, r runner) error {
 	go func() { done <- s.run(ctx, r) }()
 	// Each further interrupt is acknowledged: an operator pressing Ctrl-C
 	// again must see that it was heard and what it does.
-	defer context.AfterFunc(s.env.Hard, func() {
-		s.log.Warn("interrupted again: stopping the requests in flight now (their rows are looked up first next run); the report and failures file are still written; interrupt a third time to leave them partial")
-	})()
-	defer context.AfterFunc(s.env.Cut, func() {
-		s.log.Warn("interrupted a third time: the outputs are left partial, under names that say so; run the same command again to resume")
-	})()
+	defer s.acknowledge(s.env.Hard, "interrupted again: stopping the requests in flight now (their rows are looked up first next run); the report and failures file are still written; interrupt a third time to leave them partial")()
+	defer s.acknowledge(s.env.Cut, "interrupted a third time: the outputs are left partial, under names that say so; run the same command again to resume")()
 	watch, stopWatch := context.WithCancel(s.env.Cut)
 	defer stopWatch()
 	defer context.AfterFunc(s.env.Hard, func() {
@@ -99,6 +95,27 @@ func (s *session) watch(ctx context.Context, r runner) error {
 			s.partial = s.out.abandon()
 		}
 		return context.Canceled
+	}
+}
+
+// acknowledge says msg as soon as ctx ends, while the run goes on; the
+// returned stop, called when watch returns, says it then if ctx ended
+// too late for it to have been said, and waits for it otherwise: the
+// acknowledgement always comes before the summary.
+func (s *session) acknowledge(ctx context.Context, msg string) (stop func()) {
+	said := make(chan struct{})
+	stopSaying := context.AfterFunc(ctx, func() {
+		defer close(said)
+		s.log.Warn(msg)
+	})
+	return func() {
+		if !stopSaying() {
+			<-said
+			return
+		}
+		if ctx.Err() != nil {
+			s.log.Warn(msg)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"runtime/debug"
@@ -96,7 +97,7 @@ func usageFailure(e *env, cmd *cobra.Command, err error, jsonLogs bool) int {
 	}
 	if jsonLogs {
 		// One line, suggestions and all.
-		e.logger(false, true).Error(strings.Join(strings.Fields(msg), " "), "command", cmd.CommandPath(), "hint", hint, "exit_code", importer.ExitUsage)
+		e.logger(e.Stderr, false, true).Error(strings.Join(strings.Fields(msg), " "), "command", cmd.CommandPath(), "hint", hint, "exit_code", importer.ExitUsage)
 		return importer.ExitUsage
 	}
 	if unknown {
@@ -171,15 +172,15 @@ func versionCommand() *cobra.Command {
 
 // logger logs to stderr as text (for people: no timestamps, schedulers
 // stamp their own) or JSON (for log pipelines: with them).
-func (e *env) logger(quiet, jsonLogs bool) *slog.Logger {
+func (e *env) logger(w io.Writer, quiet, jsonLogs bool) *slog.Logger {
 	level := slog.LevelInfo
 	if quiet {
 		level = slog.LevelError
 	}
 	if jsonLogs {
-		return slog.New(slog.NewJSONHandler(e.Stderr, &slog.HandlerOptions{Level: level}))
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 	}
-	return slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
 		Level: level,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {

@@ -169,7 +169,9 @@ func (f *flags) options(cmd importer.Command, path string) (importer.Options, er
 func (e *env) runEngine(opt importer.Options, f *flags) error {
 	env := e.Env
 	env.JSONLogs = f.logFormatV.value == "json"
-	env.Log = e.logger(f.quiet, env.JSONLogs)
+	// Log lines and the summary through one writer, a write at a time.
+	env.Stderr = importer.Serialized(env.Stderr)
+	env.Log = e.logger(env.Stderr, f.quiet, env.JSONLogs)
 	_, err := importer.Run(e.soft, opt, env)
 	return err
 }
