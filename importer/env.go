@@ -36,10 +36,6 @@ type Env struct {
 	// from 500 ms to 30 s, and a timer.
 	Backoff func(n int) time.Duration
 	Sleep   func(ctx context.Context, d time.Duration) error
-	// Settle is how long a lookup that found nothing after an attempt that
-	// may have taken effect waits (with Sleep) before it looks again, for
-	// reads that lag writes (0: 2 s).
-	Settle time.Duration
 	// Sync makes a journal or state file durable; nil: (*os.File).Sync.
 	Sync func(*os.File) error
 	// StateDir holds the registry of runs; where it is "" or cannot be

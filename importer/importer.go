@@ -131,6 +131,10 @@ type TopoOptions struct {
 	Timeout, Grace time.Duration
 	// MaxFailures aborts the run after that many rows failed (0: never).
 	MaxFailures int
+	// SettleDelay is how long a lookup that found nothing, after an
+	// attempt that may have taken effect, waits before it looks again:
+	// Topo's reads may lag its writes (0: 2 s; below 0: it does not wait).
+	SettleDelay time.Duration
 	// GiveUpAfter aborts the run when Topo has accepted no write for that
 	// long (only 429s, 5xx or no answer): the rest is not_attempted, and
 	// the run resumable. 0 never gives up.

@@ -14,7 +14,7 @@ import (
 // remote is the Topo the actions talk to, as the key check found it.
 func (s *session) remote() settle.Remote {
 	return settle.Remote{API: s.link.client, Retrier: s.link.retrier, Kind: s.list.reader.Info().Kind, Access: s.link.access, Now: s.env.Now,
-		Settle: s.env.Settle, Sleep: s.env.Sleep}
+		Settle: s.opts.Topo.SettleDelay, Sleep: s.env.Sleep}
 }
 
 // pass sends every row of the list through the pipeline with action,

@@ -22,7 +22,7 @@ type flags struct {
 	existing, snapshot *enumValue
 	// Pacing
 	rate, burst, concurrency, retries, lookupRetries, maxFailures *numberValue
-	timeout, grace, giveUpAfter                                   durationValue
+	timeout, grace, giveUpAfter, settleDelay                      durationValue
 	// Outputs
 	report, failures, summary, metrics, html string
 	logFormatV                               *enumValue
@@ -55,6 +55,7 @@ func newFlags(e *env) *flags {
 		timeout:        durationValue{d: 30 * time.Second},
 		grace:          durationValue{d: 15 * time.Second},
 		giveUpAfter:    durationValue{d: 10 * time.Minute, zeroNever: true},
+		settleDelay:    durationValue{d: 2 * time.Second, zeroNever: true},
 	}
 }
 
@@ -110,7 +111,8 @@ func (f *flags) addTopo(c *cobra.Command) {
 	fs.Var(f.retries, "retries", "times one write (a create, update or delete) is sent again after a 429, a 5xx, a reset or a timeout: at most N+1 sends a row")
 	fs.Var(f.lookupRetries, "lookup-retries", "times one read (a lookup, a page of Topo's list, the key check) is sent again, apart from --retries")
 	fs.Var(&f.timeout, "timeout", "limit for each request")
-	group(fs, "Pacing", "rate", "concurrency", "retries", "lookup-retries", "timeout")
+	fs.Var(&f.settleDelay, "settle-delay", "after a write whose answer was lost and a lookup that found nothing, wait this long and look again before sending it again (Topo's reads may lag its writes; 0: do not wait)")
+	group(fs, "Pacing", "rate", "concurrency", "retries", "lookup-retries", "timeout", "settle-delay")
 }
 
 // addLift adds --lift-optouts (commands that could lift an opt-out).
@@ -144,7 +146,7 @@ func (f *flags) options(cmd importer.Command, path string) (importer.Options, er
 		Topo: importer.TopoOptions{
 			BaseURL: f.baseURL, TokenFile: f.tokenFile, Workspace: f.workspace, Rate: f.rate.value, AutoRate: f.rate.auto,
 			Retries: f.retries.Int(), LookupRetries: f.lookupRetries.Int(),
-			Timeout: f.timeout.d, Grace: f.grace.d, MaxFailures: f.maxFailures.Int(), GiveUpAfter: f.giveUpAfter.d,
+			Timeout: f.timeout.d, Grace: f.grace.d, MaxFailures: f.maxFailures.Int(), GiveUpAfter: f.giveUpAfter.d, SettleDelay: settleDelay(f.settleDelay.d),
 			Existing: f.existing.value, Snapshot: f.snapshot.value, LiftOptOuts: f.liftOptOuts, Sequences: f.sequences.value,
 		},
 	}
@@ -302,4 +304,13 @@ not_found. Nothing is written to Topo. The key needs exclusions:read.`,
 	c.Flags().BoolVar(&f.force, "force", false, "overwrite a --report that holds an import's answers")
 	group(c.Flags(), "Topo", "existing", "snapshot")
 	return c
+}
+
+// settleDelay is --settle-delay as the engine takes it: 0 (do not wait)
+// is below zero there, where 0 is the default.
+func settleDelay(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -117,7 +117,7 @@ func (c *Creator) Act(ctx, inflight context.Context, job pipeline.Job, w *pipeli
 		case res.Interrupted:
 			return interrupted(out, maybe || res.Uncertain), nil
 		case res.Verdict == api.Done && res.Answer.Status == http.StatusCreated:
-			return c.created(ctx, inflight, out, res, resent, w)
+			return c.created(ctx, inflight, out, res, resent, attempt, w)
 		case res.Verdict == api.Done: // 409: the key is taken
 			return c.conflict(ctx, inflight, out, res, attempt, maybe || res.Uncertain, w)
 		case res.Verdict == api.Fatal:

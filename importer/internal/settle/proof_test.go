@@ -189,3 +189,26 @@ func TestResumedRemoveByKeyIsRemoved(t *testing.T) {
 		t.Errorf("%s %s, want removed %s", out.Status, out.ID, oldID)
 	}
 }
+
+// TestAResumedRowCostsItsLookupsOnly: a row an earlier run may have sent
+// (its attempt a minute old: the settle delay long past), with Topo's
+// whole list read since: one lookup of its key, then the send — no wait,
+// no second look, no pages of records created since, which a resume of
+// hundreds of rows once paid a row at a time.
+func TestAResumedRowCostsItsLookupsOnly(t *testing.T) {
+	t.Parallel()
+	sc := newScript().on("POST", created).on("GET", none)
+	srv := httptest.NewServer(sc)
+	defer srv.Close()
+	r := remote(t, srv.URL, canRead)
+	r.Settle = DefaultSettle
+	var waits atomic.Int64
+	r.Sleep = func(ctx context.Context, _ time.Duration) error { waits.Add(1); return ctx.Err() }
+	r.Snapshot = NewIndex(time.Now())
+	defer r.Snapshot.Free()
+	job := pipeline.Job{Row: validRow(), Prior: pipeline.Prior{MaybeSent: true, Op: api.OpCreate, At: time.Now().Add(-time.Minute)}}
+	out, _ := (&Creator{Remote: r}).Act(context.Background(), context.Background(), job, nil)
+	if out.Status != rows.StatusCreated || sc.count("GET") != 1 || sc.count("POST") != 1 || waits.Load() != 0 {
+		t.Errorf("%s after %d lookups, %d POSTs and %d waits: want created after one lookup, no wait", out.Status, sc.count("GET"), sc.count("POST"), waits.Load())
+	}
+}

@@ -26,7 +26,7 @@ import (
 // record existing, reconciled as Existing says; one whose stamp and Date
 // disagree beyond correction is exists, with a note. After a re-send,
 // Topo is asked once more whether an earlier attempt made a record too.
-func (c *Creator) created(ctx, inflight context.Context, out rows.Outcome, res api.Result, resent bool, w *pipeline.Writes) (rows.Outcome, error) {
+func (c *Creator) created(ctx, inflight context.Context, out rows.Outcome, res api.Result, resent bool, earlier api.Moment, w *pipeline.Writes) (rows.Outcome, error) {
 	rec := *res.Answer.Record
 	out.HTTPStatus = res.Answer.Status
 	held := HeldOf(rec, out.Row)
@@ -36,8 +36,11 @@ func (c *Creator) created(ctx, inflight context.Context, out rows.Outcome, res a
 	switch {
 	case prov == api.MadeBy && same:
 		out.Status, out.ID, out.Held = rows.StatusCreated, rec.ID, held.record()
-		if resent && c.canLook() {
-			c.recheck(ctx, inflight, &out)
+		// This run's own earlier attempt (an answer it saw end) may lag
+		// longer than the delay the lookups waited; an earlier run's,
+		// long past, would have shown in them.
+		if resent && !earlier.Received.IsZero() && c.canLook() {
+			c.recheck(ctx, inflight, &out, c.settle())
 		}
 		return out, nil
 	case prov == api.Unproven && same:
@@ -96,10 +99,10 @@ func (c *Creator) found(ctx, inflight context.Context, out rows.Outcome, recs []
 
 // recheck looks, after a re-send that Topo answered 201, for a record an
 // earlier attempt made after all (the lookups before the re-send found
-// none: reads lag writes, or Topo holds a form not asked for). It waits
-// the settle delay first; two records are said, not hidden.
-func (c *Creator) recheck(ctx, inflight context.Context, out *rows.Outcome) {
-	if d := c.settle(); d > 0 && c.sleep(ctx, d) != nil {
+// none, while reads may still lag that attempt's write). It waits
+// the settle delay (wait) first; two records are said, not hidden.
+func (c *Creator) recheck(ctx, inflight context.Context, out *rows.Outcome, wait time.Duration) {
+	if c.sleep(ctx, wait) != nil {
 		return
 	}
 	recs, _, res, ok := c.lookup(ctx, inflight, out.Row, true)

@@ -185,8 +185,9 @@ func TestLookupWaitsForReadsThatLag(t *testing.T) {
 	if recs := srv.Records(); len(recs) != 1 || out.Status != rows.StatusCreated || out.ID != recs[0].ID {
 		t.Errorf("%s %q (%s %s); the server holds %d records", out.Status, out.ID, out.Err, out.Note, len(recs))
 	}
-	if time.Duration(slept.Load()) != DefaultSettle {
-		t.Errorf("waited %v, want the settle delay once", time.Duration(slept.Load()))
+	// The delay counts from the attempt: what is left of it, once.
+	if w := time.Duration(slept.Load()); w <= DefaultSettle-time.Second || w > DefaultSettle {
+		t.Errorf("waited %v, want what is left of the settle delay, once", w)
 	}
 }
 
