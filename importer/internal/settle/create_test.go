@@ -140,8 +140,8 @@ func remote(t *testing.T, url string, access api.Access) Remote {
 	// after it always comes, whatever the machine's speed.
 	return Remote{API: c, Kind: topo.Contacts, Access: access, Settle: time.Hour,
 		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }, Retrier: &api.Retrier{
-		Pacer: unpaced{}, Retries: 3, Timeout: 5 * time.Second, Backoff: func(int) time.Duration { return time.Millisecond },
-	}}
+			Pacer: unpaced{}, Retries: 3, Timeout: 5 * time.Second, Backoff: func(int) time.Duration { return time.Millisecond },
+		}}
 }
 
 // unpaced lets every request go at once: what is tested here is what the
