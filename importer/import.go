@@ -28,14 +28,7 @@ func (r *importRunner) setup(ctx context.Context, s *session) error {
 
 func (r *importRunner) body(ctx, hard context.Context, s *session) error {
 	remote := s.remote()
-	idx, err := s.snapshot(ctx, remote)
-	if err != nil && s.link.stopped == nil {
-		s.link.stopped = err // interrupted while reading it: record every row
-	}
-	if idx != nil {
-		defer idx.Free()
-		remote.Snapshot = idx
-	}
+	defer s.withSnapshot(ctx, &remote)()
 	var once sync.Once
 	c := &settle.Creator{Remote: remote, Policy: s.dec.policy(s.opts.Topo.LiftOptOuts), OnBlind: func() {
 		once.Do(func() {

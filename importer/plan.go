@@ -32,14 +32,7 @@ func (r *planRunner) setup(ctx context.Context, s *session) error {
 func (r *planRunner) body(ctx, hard context.Context, s *session) error {
 	remote := s.remote()
 	if !s.opts.Removal {
-		idx, err := s.snapshot(ctx, remote)
-		if err != nil && s.link.stopped == nil {
-			s.link.stopped = err // interrupted while reading it: record every row
-		}
-		if idx != nil {
-			defer idx.Free()
-			remote.Snapshot = idx
-		}
+		defer s.withSnapshot(ctx, &remote)()
 	}
 	p := &settle.Planner{Remote: remote, Policy: s.dec.policy(s.opts.Topo.LiftOptOuts), Removal: s.opts.Removal}
 	return s.pass(ctx, hard, p, "planning", r.outreach)

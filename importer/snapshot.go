@@ -32,6 +32,21 @@ func wantSnapshot(policy snapshotPolicy, access api.Access, toDecide int) bool {
 	return toDecide >= 0 && pages < toDecide
 }
 
+// withSnapshot gives remote Topo's list when wantSnapshot says to read
+// it, and returns what frees it once the pass is done. Interrupted while
+// reading it, the run stops, every row still recorded.
+func (s *session) withSnapshot(ctx context.Context, remote *settle.Remote) (free func()) {
+	idx, err := s.snapshot(ctx, *remote)
+	if err != nil && s.link.stopped == nil {
+		s.link.stopped = err
+	}
+	if idx == nil {
+		return func() {}
+	}
+	remote.Snapshot = idx
+	return idx.Free
+}
+
 // snapshot reads what Topo holds into an Index when wantSnapshot says so.
 // A snapshot that cannot be read is said, and the rows are decided one by
 // one; an interrupted one stops the run (every row still recorded).

@@ -194,8 +194,14 @@ func (r *Retrier) pause(ctx context.Context, n int, last Answer) error {
 	if last.Status == http.StatusTooManyRequests {
 		defer r.Meter.waitOut()()
 	}
-	if r.Sleep != nil {
-		return r.Sleep(ctx, d)
+	return Wait(ctx, d, r.Sleep)
+}
+
+// Wait waits d unless ctx ends first (its cause is then the error): with
+// sleep when set (a test's clock), else a timer.
+func Wait(ctx context.Context, d time.Duration, sleep func(context.Context, time.Duration) error) error {
+	if sleep != nil {
+		return sleep(ctx, d)
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

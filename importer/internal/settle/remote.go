@@ -222,19 +222,7 @@ func (r *Remote) settle() time.Duration {
 }
 
 // sleep waits d unless ctx ends first.
-func (r *Remote) sleep(ctx context.Context, d time.Duration) error {
-	if r.Sleep != nil {
-		return r.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
+func (r *Remote) sleep(ctx context.Context, d time.Duration) error { return api.Wait(ctx, d, r.Sleep) }
 
 // best is the record that lasts longest among those holding a row (there
 // is more than one only on a server that does not enforce uniqueness).
