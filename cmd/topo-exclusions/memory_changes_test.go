@@ -60,8 +60,8 @@ func TestAFileRenamedOverTheInputIsCaught(t *testing.T) {
 	srv := topotest.NewServer(topotest.Options{NotUnique: true, Latency: 10 * time.Millisecond})
 	defer srv.Close()
 	dir := t.TempDir()
-	fresh := people("renamed", 3000) + strings.TrimPrefix(people("added", 100), "email,reason\n")
-	code, out := changedMidRun(t, srv, dir, people("renamed", 3000), func(path string) {
+	fresh := people("renamed", 1500) + strings.TrimPrefix(people("added", 100), "email,reason\n")
+	code, out := changedMidRun(t, srv, dir, people("renamed", 1500), func(path string) {
 		next := filepath.Join(dir, "next.csv")
 		if err := os.WriteFile(next, []byte(fresh), 0o644); err != nil {
 			t.Fatal(err)
@@ -74,11 +74,11 @@ func TestAFileRenamedOverTheInputIsCaught(t *testing.T) {
 
 	res := runBinaryEnv(t, dir, "", []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}, "import", "--summary", "s.json", "optouts.csv")
 	st := statuses(reportRows(t, dir, "optouts.report.csv"))
-	if res.code != 0 || st["created"]+st["exists"] != 3100 || strings.Contains(res.stderr, "already run") || !strings.Contains(res.stderr, "never completed") {
+	if res.code != 0 || st["created"]+st["exists"] != 1600 || strings.Contains(res.stderr, "already run") || !strings.Contains(res.stderr, "never completed") {
 		t.Errorf("the new file's run: exit %d, %v\n%s", res.code, st, res.stderr)
 	}
-	if s := srv.Stats(); s.DuplicateCreates != 0 || len(srv.Records()) != 3100 {
-		t.Errorf("%d duplicates, %d records for 3,100 people", s.DuplicateCreates, len(srv.Records()))
+	if s := srv.Stats(); s.DuplicateCreates != 0 || len(srv.Records()) != 1600 {
+		t.Errorf("%d duplicates, %d records for 1,600 people", s.DuplicateCreates, len(srv.Records()))
 	}
 }
 
@@ -90,7 +90,7 @@ func TestAnInputTruncatedMidRunIsCaught(t *testing.T) {
 	srv := topotest.NewServer(topotest.Options{NotUnique: true, Latency: 10 * time.Millisecond})
 	defer srv.Close()
 	dir := t.TempDir()
-	list := people("truncated", 3000)
+	list := people("truncated", 1500)
 	code, out := changedMidRun(t, srv, dir, list, func(path string) {
 		if err := os.Truncate(path, int64(len(list)/3)); err != nil {
 			t.Fatal(err)
@@ -103,10 +103,10 @@ func TestAnInputTruncatedMidRunIsCaught(t *testing.T) {
 	}
 	res := runBinaryEnv(t, dir, "", []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}, "import", "--summary", "s.json", "optouts.csv")
 	st := statuses(reportRows(t, dir, "optouts.report.csv"))
-	if res.code != 0 || st["created"] != 3000 || !strings.Contains(res.stderr, "resuming an interrupted run") {
+	if res.code != 0 || st["created"] != 1500 || !strings.Contains(res.stderr, "resuming an interrupted run") {
 		t.Errorf("the restored file's run: exit %d, %v\n%s", res.code, st, res.stderr)
 	}
-	if s := srv.Stats(); s.DuplicateCreates != 0 || s.Created != 3000 || len(srv.Records()) != 3000 {
-		t.Errorf("%d created, %d duplicates, %d records for 3,000 people", s.Created, s.DuplicateCreates, len(srv.Records()))
+	if s := srv.Stats(); s.DuplicateCreates != 0 || s.Created != 1500 || len(srv.Records()) != 1500 {
+		t.Errorf("%d created, %d duplicates, %d records for 1,500 people", s.Created, s.DuplicateCreates, len(srv.Records()))
 	}
 }

@@ -30,13 +30,14 @@ func leftovers(t *testing.T, dir string) []string {
 	return all
 }
 
-// slowImport starts the binary importing a 2,000-row list from dir
-// against a fake slow enough to stop it mid-run.
+// slowImport starts the binary importing optouts.csv from dir (800 rows
+// unless the test wrote its own) against a fake slow enough to stop it
+// mid-run.
 func slowImport(t *testing.T, srv *topotest.Server, dir string, args ...string) (*os.File, func() (int, string)) {
 	t.Helper()
 	path := filepath.Join(dir, "optouts.csv")
 	if _, err := os.Stat(path); err != nil {
-		os.WriteFile(path, []byte(people("exits", 2000)), 0o644)
+		os.WriteFile(path, []byte(people("exits", 800)), 0o644)
 	}
 	cmd := process(t, dir, []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL},
 		append(append([]string{"import", "--concurrency", "4", "--snapshot", "never"}, args...), "optouts.csv")...)
@@ -70,7 +71,7 @@ func TestSIGHUPStopsLikeSIGTERM(t *testing.T) {
 	code, out := wait()
 	st := statuses(reportRows(t, dir, "optouts.report.csv"))
 	sum := readFile(t, dir, "s.json")
-	if code != 130 || !strings.Contains(sum, `"status": "interrupted"`) || st["created"] != srv.Stats().Created || st["created"]+st["not_attempted"] != 2000 {
+	if code != 130 || !strings.Contains(sum, `"status": "interrupted"`) || st["created"] != srv.Stats().Created || st["created"]+st["not_attempted"] != 800 {
 		t.Errorf("after SIGHUP: exit %d, %v, Topo created %d\n%s\n%s", code, st, srv.Stats().Created, out, sum)
 	}
 	if left := leftovers(t, dir); len(left) > 0 {
@@ -102,6 +103,11 @@ func TestAClosedStandardOutputInterrupts(t *testing.T) {
 	srv := topotest.NewServer(topotest.Options{NotUnique: true, Latency: 10 * time.Millisecond})
 	defer srv.Close()
 	dir := t.TempDir()
+	// More report than a pipe holds (64 KiB), so that the run meets the
+	// closed pipe before it ends.
+	if err := os.WriteFile(filepath.Join(dir, "optouts.csv"), []byte(people("exits", 2000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// Without outreach, the report is written as rows settle.
 	stdout, wait := slowImport(t, srv, dir, "--sequences", "off", "--report", "-", "--summary", "s.json")
 	header, err := bufio.NewReader(stdout).ReadString('\n')

@@ -57,12 +57,12 @@ func TestAJournalLostAfterAKillIsNoLicenceToResend(t *testing.T) {
 	dir := t.TempDir()
 	journals := filepath.Join(dir, "journals")
 	os.Mkdir(journals, 0o755)
-	killedMidRun(t, srv, dir, people("lost", 2000), "--journal", "journals/optouts.journal")
+	killedMidRun(t, srv, dir, people("lost", 600), "--journal", "journals/optouts.journal")
 	if err := os.RemoveAll(journals); err != nil {
 		t.Fatal(err)
 	}
 	os.Mkdir(journals, 0o755)
-	rerunLooksUp(t, srv, dir, 2000, "and that journal is gone", "--journal", "journals/optouts.journal")
+	rerunLooksUp(t, srv, dir, 600, "and that journal is gone", "--journal", "journals/optouts.journal")
 }
 
 // TestAnUnreadableJournalIsNoLicenceToResend: the journal overwritten
@@ -72,11 +72,11 @@ func TestAnUnreadableJournalIsNoLicenceToResend(t *testing.T) {
 	srv := topotest.NewServer(topotest.Options{NotUnique: true, Latency: 10 * time.Millisecond})
 	defer srv.Close()
 	dir := t.TempDir()
-	killedMidRun(t, srv, dir, people("garbled", 2000))
+	killedMidRun(t, srv, dir, people("garbled", 600))
 	if err := os.WriteFile(filepath.Join(dir, "optouts.journal"), []byte("\x00\x00garbage\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rerunLooksUp(t, srv, dir, 2000, "cannot be read")
+	rerunLooksUp(t, srv, dir, 600, "cannot be read")
 }
 
 // TestAReplacedExportAfterACrashIsLookedUp: yesterday's run was killed;
@@ -87,12 +87,12 @@ func TestAReplacedExportAfterACrashIsLookedUp(t *testing.T) {
 	srv := topotest.NewServer(topotest.Options{NotUnique: true, Latency: 10 * time.Millisecond})
 	defer srv.Close()
 	dir := t.TempDir()
-	killedMidRun(t, srv, dir, people("export", 2000))
-	today := people("export", 2000) + strings.TrimPrefix(people("new", 150), "email,reason\n")
+	killedMidRun(t, srv, dir, people("export", 600))
+	today := people("export", 600) + strings.TrimPrefix(people("new", 150), "email,reason\n")
 	if err := os.WriteFile(filepath.Join(dir, "optouts.csv"), []byte(today), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rerunLooksUp(t, srv, dir, 2150, "never completed")
+	rerunLooksUp(t, srv, dir, 750, "never completed")
 }
 
 // TestTheRegistryWorksWithoutAUsableHome: without HOME, or with one that

@@ -35,7 +35,7 @@ func startCLI(t *testing.T, dir string, stdin io.Reader, extra []string, args ..
 		var out, errb bytes.Buffer
 		e := inProcess(t, dir, stdin, &out, &errb, extra)
 		e.soft, e.Hard, e.Cut = soft, hard, cut
-		// The watchdog's 10 s bound real time: on a busy machine, 200,000
+		// The watchdog's 10 s bound real time: on a busy machine, 20,000
 		// rows may take longer to record after the second stop.
 		e.Watchdog = time.Minute
 		code := run(e, args)
@@ -76,7 +76,7 @@ func TestSecondStopStillCompletesTheOutputs(t *testing.T) {
 	dir := t.TempDir()
 	input := filepath.Join(dir, "big.csv")
 	f, _ := os.Create(input)
-	listgen.Write(f, listgen.Spec{Rows: 200_000, Seed: 9, InvalidEvery: 50})
+	listgen.Write(f, listgen.Spec{Rows: 20_000, Seed: 9, InvalidEvery: 50})
 	f.Close()
 	r := startCLI(t, dir, nil, []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL},
 		"import", "--rate", "0", "--concurrency", "8", "--summary", "s.json", input)
@@ -90,8 +90,8 @@ func TestSecondStopStillCompletesTheOutputs(t *testing.T) {
 	if res.code != 130 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
-	if n := lines(t, filepath.Join(dir, "big.report.csv")); n != 200_001 {
-		t.Errorf("the report has %d lines, want the header and 200,000 rows", n)
+	if n := lines(t, filepath.Join(dir, "big.report.csv")); n != 20_001 {
+		t.Errorf("the report has %d lines, want the header and 20,000 rows", n)
 	}
 	var sum struct {
 		Rows        int            `json:"rows"`
@@ -104,7 +104,7 @@ func TestSecondStopStillCompletesTheOutputs(t *testing.T) {
 	if err := json.Unmarshal([]byte(readFile(t, dir, "s.json")), &sum); err != nil {
 		t.Fatal(err)
 	}
-	if n := lines(t, filepath.Join(dir, "big.failures.csv")) - 1; n != sum.FailureRows || sum.Counts["not_attempted"] < 150_000 {
+	if n := lines(t, filepath.Join(dir, "big.failures.csv")) - 1; n != sum.FailureRows || sum.Counts["not_attempted"] < 15_000 {
 		t.Errorf("the failures file has %d rows; the summary says %d need action (%v)", n, sum.FailureRows, sum.Counts)
 	}
 	if sum.Status != "interrupted" || !strings.Contains(sum.Error, "rows not sent") || !strings.Contains(sum.Resume, "run the same command again") {
@@ -319,7 +319,7 @@ func TestStoppedMidRunIsExit4(t *testing.T) {
 	srv := topotest.NewServer(topotest.Options{NotUnique: true})
 	defer srv.Close()
 	dir := t.TempDir()
-	input := generated(t, 2000)
+	input := generated(t, 1000)
 	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
 	cmd := process(t, dir, env)
 	cmd.Path, _ = exec.LookPath("bash")

@@ -48,12 +48,14 @@ func preload(t *testing.T, srv *topotest.Server, n int) map[string]bool {
 // start is read exactly once, with the API's time filters strict or
 // inclusive, in one slice or in parallel slices.
 func TestScanReadsEveryRecordOnceWhileOthersWrite(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		inclusive bool
 		parallel  int
 	}{{false, 1}, {true, 1}, {false, 6}, {true, 6}} {
 		inclusive := tc.inclusive
 		t.Run(fmt.Sprintf("inclusive=%v/parallel=%d", inclusive, tc.parallel), func(t *testing.T) {
+			t.Parallel()
 			srv := topotest.NewServer(topotest.Options{InclusiveTimeFilters: inclusive, Latency: time.Millisecond})
 			defer srv.Close()
 			before := preload(t, srv, 3000)
