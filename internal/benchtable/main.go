@@ -51,6 +51,8 @@ var targets = []target{
 	{"re-upload 2,000 held rows, 60 of 300 contacts running: requests, default flags", "BenchmarkOutreach", "report-requests", true, 150, "#17"},
 	{"the same with --sequences stop: sequences stopped (of 60)", "BenchmarkOutreach", "stopped", false, 60, "#17"},
 	{"export 50,000 records at 20/s: time against the floor, pages ÷ limit (×)", "BenchmarkExport", "x-floor", true, 1.3, "#21"},
+	{"validate 1M rows: wall time against csvclean -n (×)", "BenchmarkValidateMillion", "wall-vs-csvclean-x", true, 1, "#21"},
+	{"validate 1M rows: CPU against encoding/csv's bare read (×)", "BenchmarkValidateMillion", "cpu-vs-encoding-csv-x", true, 4, "#21"},
 	{"duplicate set at 10M keys: peak RSS per key (bytes)", "BenchmarkKeySet10M", "peak-RSS-B/key", true, 16, "#12"},
 	{"validate 10,000,000 rows: peak RSS (MiB)", "BenchmarkValidateTenMillion", "peak-RSS-MiB", true, 200, "#12"},
 	{"read 1M-row Excel-saved workbook: time vs fastest other Go reader (×)", "BenchmarkWorkbookReaders", "ours-vs-fastest-other", true, 1.3, "#12"},
