@@ -33,9 +33,9 @@ lint:
 # reader, excelize and xlsxreader; then, side by side since they wait on
 # pacing rather than the CPU, the pacer against fake APIs at 5, 20 and
 # 50/s, every shape of limiter of issue 21 beside GNU parallel + curl
-# (BenchmarkImportShapes, the longest: about 17 minutes) and a 100k-row
+# (BenchmarkImportShapes, the longest: about 22 minutes) and a 100k-row
 # re-upload with the snapshot; then an export of 50k records at 20/s.
-# About 25 minutes.
+# About 30 minutes.
 BENCH_OUT ?= bench-results
 # run_bench NAME, ARGS: go test ARGS into $(BENCH_OUT)/NAME.txt, shown.
 run_bench = $(GO) test -run '^$$' $(2) > $(BENCH_OUT)/$(1).txt 2>&1; s=$$?; cat $(BENCH_OUT)/$(1).txt; exit $$s
