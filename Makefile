@@ -34,8 +34,10 @@ lint:
 # (beside csvkit's csvclean when installed); a 1M-row workbook read by our
 # reader, excelize and xlsxreader; then, side by side since they wait on
 # pacing rather than the CPU, the pacer against fake APIs at 5, 20 and
-# 50/s and a 100k-row re-upload with the snapshot; then an export of 50k
-# records at 20/s. About 15 minutes.
+# 50/s, every shape of limiter of issue 21 beside GNU parallel + curl
+# (BenchmarkImportShapes, the longest: about 22 minutes) and a 100k-row
+# re-upload with the snapshot; then an export of 50k records at 20/s.
+# About 30 minutes.
 BENCH_OUT ?= bench-results
 # run_bench NAME, ARGS: go test ARGS into $(BENCH_OUT)/NAME.txt, shown.
 run_bench = $(GO) test -run '^$$' $(2) > $(BENCH_OUT)/$(1).txt 2>&1; s=$$?; cat $(BENCH_OUT)/$(1).txt; exit $$s
@@ -46,9 +48,10 @@ bench:
 	$(call run_bench,outreach,-bench Outreach -benchtime 1x ./cmd/topo-exclusions)
 	$(call run_bench,resume,-bench ResumeMillion -benchtime 1x ./importer/internal/ledger)
 	$(call run_bench,binary,-bench 'ValidateMillion|ValidateTenMillion|WorkbookReaders' -benchtime 1x -timeout 30m ./cmd/topo-exclusions)
-	( $(call run_bench,pacing,-bench ImportPacing -benchtime 1x -timeout 30m ./cmd/topo-exclusions) ) & \
+	( $(call run_bench,pacing,-bench ImportPacing -benchtime 1x -timeout 30m ./cmd/topo-exclusions) ) & p=$$!; \
+	  ( $(call run_bench,shapes,-bench ImportShapes -benchtime 1x -timeout 60m ./cmd/topo-exclusions) ) & q=$$!; \
 	  ( $(call run_bench,snapshot,-bench Snapshot -benchtime 1x -timeout 30m ./cmd/topo-exclusions) ); \
-	  s=$$?; wait $$! || s=1; exit $$s
+	  s=$$?; wait $$p || s=1; wait $$q || s=1; exit $$s
 	$(call run_bench,export,-bench 'BenchmarkExport$$' -benchtime 1x -timeout 30m ./cmd/topo-exclusions)
 	@$(GO) run ./internal/benchtable $(BENCH_OUT)/*.txt
 

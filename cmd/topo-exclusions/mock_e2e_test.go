@@ -116,10 +116,11 @@ func TestMockServerFlags(t *testing.T) {
 }
 
 // TestMockServerHostileSwitches: each of mock-server's switches for what
-// a proxy or an older Topo does reaches the fake it serves.
+// a proxy, an older Topo or a limiter in a bad mood does reaches the fake
+// it serves.
 func TestMockServerHostileSwitches(t *testing.T) {
 	t.Parallel()
-	get := func(t *testing.T, url, key, path string) (int, string) {
+	get := func(t *testing.T, url, key, path string) (int, http.Header, string) {
 		req, _ := http.NewRequest(http.MethodGet, url+path, nil)
 		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := http.DefaultClient.Do(req)
@@ -129,24 +130,34 @@ func TestMockServerHostileSwitches(t *testing.T) {
 		defer resp.Body.Close()
 		var b strings.Builder
 		_, _ = bufio.NewReader(resp.Body).WriteTo(&b)
-		return resp.StatusCode, b.String()
+		return resp.StatusCode, resp.Header, b.String()
 	}
 	for _, tc := range []struct {
-		flag, path string
-		check      func(code int, body string) bool
+		args  []string
+		path  string
+		check func(code int, h http.Header, body string) bool
 	}{
-		{"--no-me", "/v1/me", func(code int, _ string) bool { return code == 404 }},
-		{"--no-total", "/v1/contact-exclusions", func(code int, body string) bool { return code == 200 && !strings.Contains(body, "total_count") }},
-		{"--html-404", "/v1/contact-exclusions/00000000-0000-4000-8000-000000000000", func(code int, body string) bool {
+		{[]string{"--no-me"}, "/v1/me", func(code int, _ http.Header, _ string) bool { return code == 404 }},
+		{[]string{"--no-total"}, "/v1/contact-exclusions", func(code int, _ http.Header, body string) bool {
+			return code == 200 && !strings.Contains(body, "total_count")
+		}},
+		{[]string{"--html-404"}, "/v1/contact-exclusions/00000000-0000-4000-8000-000000000000", func(code int, _ http.Header, body string) bool {
 			return code == 404 && strings.Contains(strings.ToLower(body), "<html")
 		}},
+		// A storm without end: 429 and a Retry-After, with no limit set.
+		{[]string{"--storm", "-1s"}, "/v1/contact-exclusions", func(code int, h http.Header, body string) bool {
+			return code == 429 && h.Get("Retry-After") == "1" && strings.Contains(body, "RateLimitIssue")
+		}},
+		{[]string{"--rate", "5", "--publish-limit", "1000"}, "/v1/contact-exclusions", func(code int, h http.Header, _ string) bool {
+			return code == 200 && h.Get("X-RateLimit-Limit") == "1000"
+		}},
 	} {
-		t.Run(tc.flag, func(t *testing.T) {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Parallel()
-			url, key, stop := startMock(t, tc.flag)
+			url, key, stop := startMock(t, tc.args...)
 			defer stop()
-			if code, body := get(t, url, key, tc.path); !tc.check(code, body) {
-				t.Errorf("mock-server %s: GET %s answered %d %s", tc.flag, tc.path, code, body)
+			if code, h, body := get(t, url, key, tc.path); !tc.check(code, h, body) {
+				t.Errorf("mock-server %v: GET %s answered %d %v %s", tc.args, tc.path, code, h, body)
 			}
 		})
 	}

@@ -31,6 +31,7 @@ counts and whether any key was created twice.`,
 		Example: `  topo-exclusions mock-server
   topo-exclusions mock-server --rate 20 --burst 5 --latency 100ms --jitter 50ms
   topo-exclusions mock-server --fail-after-commit 0.2 --reset-rate 0.05 --seed 7
+  topo-exclusions mock-server --rate 20 --storm 2s            # 429s only, for 2 s
   topo-exclusions mock-server --data rehearsal.json   # keep records across runs`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -39,8 +40,8 @@ counts and whether any key was created twice.`,
 					return fmt.Errorf("--%s %v: want a share from 0 to 1", name, p)
 				}
 			}
-			if opt.Rate < 0 || math.IsNaN(opt.Rate) || math.IsInf(opt.Rate, 0) || opt.Latency < 0 || opt.Jitter < 0 {
-				return errors.New("--rate, --latency and --jitter want 0 or more")
+			if opt.Rate < 0 || math.IsNaN(opt.Rate) || math.IsInf(opt.Rate, 0) || opt.Latency < 0 || opt.Jitter < 0 || opt.PublishLimit < 0 {
+				return errors.New("--rate, --latency, --jitter and --publish-limit want 0 or more")
 			}
 			return serveMock(e, opt, addr, data)
 		},
@@ -53,6 +54,8 @@ counts and whether any key was created twice.`,
 	fs.Float64Var(&opt.Rate, "rate", 0, "per-key limit in requests/s, answered with 429 and Retry-After (0: none)")
 	fs.IntVar(&opt.Burst, "burst", 1, "per-key burst above --rate")
 	fs.BoolVar(&opt.HideLimit, "hide-limit", false, "send no X-RateLimit-* headers (Topo does not promise them)")
+	fs.IntVar(&opt.PublishLimit, "publish-limit", 0, "announce this X-RateLimit-Limit instead of the real --rate, as a lying header (0: the real one)")
+	fs.DurationVar(&opt.Storm, "storm", 0, "answer every request 429 for this long after the first one (negative: forever)")
 	fs.DurationVar(&opt.Latency, "latency", 0, "delay before every answer")
 	fs.DurationVar(&opt.Jitter, "jitter", 0, "random ± spread around --latency")
 	fs.Float64Var(&opt.FailRate, "fail-rate", 0, "share of writes answered 503 without doing anything")

@@ -166,26 +166,40 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, req *reque
 	return true
 }
 
-// admit applies the key's token bucket and sets the X-RateLimit headers
-// that every answer carries.
+// admit applies the Storm and the key's token bucket, and sets the
+// X-RateLimit headers that every answer carries (the PublishLimit in
+// place of the real limit when one is set).
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, key string) bool {
-	if s.opt.Rate <= 0 {
+	now := time.Now()
+	storm := s.storming(now)
+	if s.opt.Rate <= 0 && !storm {
 		return true
 	}
-	l := s.limiter(key)
-	now := time.Now()
-	res := l.ReserveN(now, 1)
-	if !s.opt.HideLimit {
-		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(int(math.Ceil(s.opt.Rate))))
+	if !s.opt.HideLimit && (s.opt.Rate > 0 || s.opt.PublishLimit > 0) {
+		limit := s.opt.PublishLimit
+		if limit <= 0 {
+			limit = int(math.Ceil(s.opt.Rate))
+		}
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	}
-	if wait := res.DelayFrom(now); wait > 0 {
-		res.CancelAt(now)
+	refuse := func(wait time.Duration) bool {
 		if !s.opt.HideLimit {
 			w.Header().Set("X-RateLimit-Remaining", "0")
 		}
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		w.Header().Set("Retry-After", strconv.Itoa(max(int(math.Ceil(wait.Seconds())), 1)))
 		s.fail(w, r, http.StatusTooManyRequests, "RateLimitIssue", "rate limit exceeded, retry later", nil)
 		return false
+	}
+	if storm {
+		// Shedding load, the server cannot say when it will end: it asks
+		// for the shortest wait a Retry-After in seconds can say.
+		return refuse(time.Second)
+	}
+	l := s.limiter(key)
+	res := l.ReserveN(now, 1)
+	if wait := res.DelayFrom(now); wait > 0 {
+		res.CancelAt(now)
+		return refuse(wait)
 	}
 	if !s.opt.HideLimit {
 		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(int(l.TokensAt(now)), 0)))

@@ -60,6 +60,19 @@ type Options struct {
 	Burst     int
 	HideLimit bool
 
+	// PublishLimit is the X-RateLimit-Limit announced instead of the real
+	// Rate (0: the real one), as a server whose header lies or counts over
+	// a longer window does: 1000 while the bucket allows 5/s. Remaining
+	// still counts the real bucket. HideLimit hides it too.
+	PublishLimit int
+
+	// Storm answers every request 429 (RateLimitIssue, Retry-After: 1)
+	// for this long after the server's first request, whatever the bucket
+	// holds, as an API shedding load does; then the bucket (if any) applies
+	// again. A negative Storm never ends. 0 is no storm. Requests refused
+	// by the storm take no token from the bucket.
+	Storm time.Duration
+
 	// Latency and Jitter delay each answer by Latency ± Jitter.
 	Latency, Jitter time.Duration
 

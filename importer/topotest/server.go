@@ -39,6 +39,7 @@ type Server struct {
 	lists    int       // exclusion list requests answered (RepeatPage)
 	lastList *envelope // the last of them
 	writes   int       // writes that reached the app (CommitFirst)
+	first    time.Time // when the first request arrived (Storm); zero: none yet
 }
 
 // apiKey is a key as the server knows it.
@@ -219,4 +220,18 @@ func (s *Server) limiter(key string) *rate.Limiter {
 		s.limiters[key] = l
 	}
 	return l
+}
+
+// storming notes the first request's arrival and says whether a request
+// arriving now falls in the Storm after it.
+func (s *Server) storming(now time.Time) bool {
+	if s.opt.Storm == 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.first.IsZero() {
+		s.first = now
+	}
+	return s.opt.Storm < 0 || now.Sub(s.first) < s.opt.Storm
 }

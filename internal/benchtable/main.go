@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -62,6 +63,53 @@ var targets = []target{
 	{"read 1M-row Excel-saved workbook: peak RSS (MiB)", "BenchmarkWorkbookReaders", "ours-peak-MiB", true, 128, "#12"},
 }
 
+// shapeTargets are issue 21's targets for the shapes of limiter that
+// BenchmarkImportShapes measures through the binary (default flags,
+// 100±50 ms, headers hidden unless they lie).
+func shapeTargets() []target {
+	const bench, issue = "BenchmarkImportShapes", "#21"
+	var ts []target
+	for _, limit := range []int{5, 20, 50, 100} {
+		for _, burst := range []int{1, 5} {
+			n, at := fmt.Sprintf("%d-b%d", limit, burst), fmt.Sprintf("%d/s, burst %d", limit, burst)
+			ts = append(ts,
+				target{"2,000 rows at " + at + ": share of the limit (%)", bench, "2k-" + n + "-%-of-limit", false, 95, issue},
+				target{"2,000 rows at " + at + ": requests answered 429 (%)", bench, "2k-" + n + "-%-429", true, 3, issue},
+				target{"2,000 rows at " + at + ": our share over parallel+curl's (×)", bench, "vs-curl-" + n, false, 1, issue})
+		}
+	}
+	for _, limit := range []int{50, 100} {
+		for _, burst := range []int{1, 5} {
+			n := fmt.Sprintf("%d-b%d", limit, burst)
+			ts = append(ts, target{fmt.Sprintf("8,000 rows at %d/s, burst %d: share of the limit (%%)", limit, burst), bench, "8k-" + n + "-%-of-limit", false, 97, issue})
+		}
+	}
+	for _, limit := range []int{20, 100} {
+		for _, burst := range []int{1, 5} {
+			n := fmt.Sprintf("%d-b%d", limit, burst)
+			ts = append(ts, target{fmt.Sprintf("second run, learnt, %d/s, burst %d: share of the limit, snapshot included (%%)", limit, burst),
+				bench, "learnt-" + n + "-%-of-limit", false, 97, issue})
+		}
+	}
+	for _, burst := range []int{1, 5} {
+		b := fmt.Sprintf("-b%d", burst)
+		at := fmt.Sprintf("X-RateLimit-Limit: 1000 at a real 5/s, burst %d: ", burst)
+		ts = append(ts,
+			target{at + "rows failed", bench, "lying" + b + "-failed-rows", true, 0, issue},
+			target{at + "requests answered 429 (%)", bench, "lying" + b + "-%-429", true, 5, issue},
+			target{at + "largest limit recorded as exact (/s, 0: none)", bench, "lying" + b + "-exact-limit-per-s", true, 5.5, issue})
+	}
+	for _, burst := range []int{1, 5} {
+		ts = append(ts, target{fmt.Sprintf("2 s storm, then 300 rows at 20/s, burst %d: time over 1.5 × calm + 2 s (×)", burst),
+			bench, fmt.Sprintf("storm-b%d-vs-bound", burst), true, 1, issue})
+	}
+	// Exit code 3 exactly (aborted): not a row failure (1), nor a stop (4).
+	return append(ts,
+		target{"429 forever, --give-up-after 20s: exit code, not under 3 (aborted)", bench, "forever-exit-code", false, 3, issue},
+		target{"429 forever, --give-up-after 20s: exit code, not over 3 (aborted)", bench, "forever-exit-code", true, 3, issue},
+		target{"429 forever, --give-up-after 20s: seconds to exit", bench, "forever-s", true, 60, issue})
+}
+
 var suffix = regexp.MustCompile(`-\d+$`)
 
 // parse collects the last value of each benchmark's metrics.
@@ -107,7 +155,8 @@ func main() {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "figure\ttarget\tmeasured\tmet\tissue")
 	missed, unmeasured := 0, 0
-	for _, t := range targets {
+	all := append(slices.Clone(targets), shapeTargets()...)
+	for _, t := range all {
 		op := "≥"
 		if t.atMost {
 			op = "≤"
@@ -126,7 +175,7 @@ func main() {
 		fmt.Fprintf(w, "%s\t%s %g\t%s\t%s\t%s\n", t.figure, op, t.bound, measured, met, t.issue)
 	}
 	w.Flush()
-	fmt.Printf("%d of %d targets met", len(targets)-missed-unmeasured, len(targets))
+	fmt.Printf("%d of %d targets met", len(all)-missed-unmeasured, len(all))
 	if unmeasured > 0 {
 		fmt.Printf(", %d not run", unmeasured)
 	}
