@@ -27,8 +27,14 @@ fi
 # replaced, quoted. Bodies go to the pipe, not to -o /dev/null, which
 # curl cannot truncate for a retry (error 23); the status is the line of
 # three digits after each job's bodies (a JSON body never is).
+# The key goes to curl in a file (-H @FILE), never on a command line
+# that ps shows, as anyone copying this for a real key would need.
+headers=$(mktemp)
+trap 'rm -f "$headers"' EXIT
+chmod 600 "$headers"
+printf 'Authorization: Bearer %s\nContent-Type: application/json\n' "$key" > "$headers"
 tail -n +2 "$list" | cut -d, -f"$col" | sed 's/^mailto://' | grep -v '^$' |
   parallel --will-cite -q -j "$jobs" curl -sS -w '\n%{http_code}\n' --retry 20 \
-    -X POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+    -X POST -H @"$headers" \
     -d '{"reason":"OTHER","email":"{}"}' "$url/v1/contact-exclusions" |
   grep -x '[0-9][0-9][0-9]' | sort | uniq -c | awk '{print $2, $1}'
