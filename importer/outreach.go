@@ -93,13 +93,7 @@ func (s *session) newDeferred(want func(rows.Status) bool) (*deferred, error) {
 			break
 		}
 	}
-	f, err := os.CreateTemp(dir, outreachSpoolPrefix+"*"+outreachSpoolSuffix)
-	if err == nil {
-		if err = ledger.HoldTemp(f); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}
+	f, err := ledger.CreateTemp(dir, outreachSpoolPrefix+"*"+outreachSpoolSuffix)
 	if err != nil {
 		return nil, fmt.Errorf("keeping the rows until their outreach is known: %w", err)
 	}

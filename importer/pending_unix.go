@@ -4,6 +4,7 @@ package importer
 
 import (
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/google/renameio/v2"
@@ -20,12 +21,10 @@ func (p renamePending) CloseFile() error { return p.File.Close() }
 // held by this process so that a later run removes it only if this one
 // died first.
 func newPending(path string, perm fs.FileMode) (pendingFile, error) {
-	pf, err := renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithPermissions(perm))
+	pf, err := ledger.CreateHeld(func() (*renameio.PendingFile, error) {
+		return renameio.NewPendingFile(path, renameio.WithTempDir(filepath.Dir(path)), renameio.WithPermissions(perm))
+	}, func(pf *renameio.PendingFile) *os.File { return pf.File }, func(pf *renameio.PendingFile) { _ = pf.Cleanup() })
 	if err != nil {
-		return nil, err
-	}
-	if err := ledger.HoldTemp(pf.File); err != nil {
-		_ = pf.Cleanup()
 		return nil, err
 	}
 	return renamePending{pf}, nil

@@ -231,7 +231,7 @@ func TestImportInterrupted(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for srv.Stats().Created < 10 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -290,7 +290,7 @@ func TestImportSecondSignalStopsAtOnce(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(20 * time.Second); srv.Stats().Requests == 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(time.Minute); srv.Stats().Requests == 0 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond) // the key check is answered only after the latency
 	}
 	time.Sleep(100 * time.Millisecond)

@@ -220,7 +220,7 @@ func TestRemoveResumesAfterKill(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for n := len(srv.Records()); len(srv.Records()) > n-40 && time.Now().Before(deadline); {
 			time.Sleep(5 * time.Millisecond)
 		}

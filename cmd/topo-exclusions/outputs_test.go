@@ -80,7 +80,7 @@ func TestSecondStopStillCompletesTheOutputs(t *testing.T) {
 	f.Close()
 	r := startCLI(t, dir, nil, []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL},
 		"import", "--rate", "0", "--concurrency", "8", "--summary", "s.json", input)
-	for deadline := time.Now().Add(20 * time.Second); srv.Stats().Created < 50 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(time.Minute); srv.Stats().Created < 50 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
 	r.soft()
@@ -353,7 +353,7 @@ func TestResumeLooksUpOnlyWhatMayHaveBeenSent(t *testing.T) {
 	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
 	args := []string{"import", "--rate", "0", "--concurrency", "4", "--sequences", "off", "--grace", "1ms", "--journal", "j", "--report", "r.csv", "--failures", "f.csv", "--summary", "s.json", input}
 	r := startCLI(t, dir, nil, env, args...)
-	for deadline := time.Now().Add(20 * time.Second); srv.Stats().Created < 20 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(time.Minute); srv.Stats().Created < 20 && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
 	r.soft()

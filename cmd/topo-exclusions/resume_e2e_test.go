@@ -150,21 +150,35 @@ func TestCompletedRunIsANoOp(t *testing.T) {
 
 func TestConcurrentRunsAreLockedOut(t *testing.T) {
 	t.Parallel()
-	srv := topotest.NewServer(topotest.Options{Latency: 2 * time.Second})
+	srv := topotest.NewServer(topotest.Options{Latency: 50 * time.Millisecond})
 	defer srv.Close()
 	dir := t.TempDir()
-	first := importCmd(t, dir, sample(t, "dashboard.csv"), srv, "--state", "cron.state")
+	// At 2 rows a second the first run outlasts the three below by
+	// minutes, however busy the machine: each meets it holding its locks.
+	list := generated(t, 300)
+	first := importCmd(t, dir, list, srv, "--state", "cron.state", "--rate", "2")
+	var firstErr strings.Builder
+	first.Stderr = &firstErr
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer first.Wait()
-	defer first.Process.Signal(syscall.SIGINT)
+	defer func() {
+		first.Process.Signal(syscall.SIGINT)
+		first.Wait()
+		if t.Failed() {
+			t.Logf("the first run said:\n%s", firstErr.String())
+		}
+	}()
 	// The journal exists once the first run holds every lock: its files'
 	// (taken before the key check) and the registry's (after it, since
-	// the run is known by the key's workspace).
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(filepath.Join(dir, "r.journal")); err == nil {
+	// the run is known by the key's workspace). Without it the cases
+	// below would prove nothing.
+	journal := filepath.Join(dir, "r.journal")
+	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(journal); err == nil {
 			break
+		} else if time.Since(start) > 2*time.Minute {
+			t.Fatalf("the first run made no journal: %v", err)
 		}
 	}
 	env := []string{"TOPO_API_KEY=" + topotest.DefaultToken, "TOPO_BASE_URL=" + srv.URL}
@@ -174,7 +188,7 @@ func TestConcurrentRunsAreLockedOut(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"the same input, other paths", []string{"--report", "o1.csv", "--failures", "o1f.csv", sample(t, "dashboard.csv")}, "running the same input against the same Topo"},
+		{"the same input, other paths", []string{"--report", "o1.csv", "--failures", "o1f.csv", list}, "running the same input against the same Topo"},
 		{"another input, the same state", []string{"--report", "o2.csv", "--failures", "o2f.csv", "--state", "cron.state", "--default-reason", "other", sample(t, "messy.csv")}, "cron.state.lock"},
 		{"another input, the same journal", []string{"--report", "o3.csv", "--failures", "o3f.csv", "--journal", "r.journal", "--default-reason", "other", sample(t, "messy.csv")}, "r.journal.lock"},
 	} {

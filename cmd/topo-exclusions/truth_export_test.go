@@ -158,7 +158,7 @@ func TestExportStoppedBySignalIsPartial(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			for deadline := time.Now().Add(30 * time.Second); srv.Stats().ByMethod["GET"] < 6 && time.Now().Before(deadline); {
+			for deadline := time.Now().Add(time.Minute); srv.Stats().ByMethod["GET"] < 6 && time.Now().Before(deadline); {
 				time.Sleep(20 * time.Millisecond) // the key check and a few pages
 			}
 			cmd.Process.Signal(sig)

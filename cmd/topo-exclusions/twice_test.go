@@ -36,7 +36,7 @@ func TestJunkJournalLinesAreMaybeSent(t *testing.T) {
 	dir := t.TempDir()
 	input := generated(t, 300)
 	r := startCLI(t, dir, nil, env, "import", "--rate", "0", "--concurrency", "4", "--report", "r.csv", "--failures", "f.csv", input)
-	for deadline := time.Now().Add(20 * time.Second); srv.Stats().Created < 60 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(time.Minute); srv.Stats().Created < 60 && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
 	r.soft()
@@ -137,7 +137,7 @@ func TestStdinSpoolLivesBesideTheJournal(t *testing.T) {
 	var spool []string
 	// Killed once the journal exists (the key check comes first, and the
 	// run is known by the key's workspace).
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		spool, _ = filepath.Glob(filepath.Join(dir, "stdin.journal.*.stdin"))
 		if _, err := os.Stat(filepath.Join(dir, "stdin.journal")); err == nil && len(spool) > 0 {
 			break

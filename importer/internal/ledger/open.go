@@ -282,12 +282,8 @@ const SpoolTempPrefix = ".stdin-"
 // SpoolStream copies r to a spool beside the journal, hashing the bytes
 // as they are read.
 func SpoolStream(journal string, r io.Reader) (*Spool, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(journal), filepath.Base(journal)+SpoolTempPrefix+"*")
+	tmp, err := CreateTemp(filepath.Dir(journal), filepath.Base(journal)+SpoolTempPrefix+"*")
 	if err != nil {
-		return nil, err
-	}
-	if err := HoldTemp(tmp); err != nil {
-		tmp.Close()
 		return nil, err
 	}
 	h := sha256.New()

@@ -70,15 +70,11 @@ const EntryTempPrefix = ".entry-"
 // writeFileAtomically writes a small file through a new one beside it,
 // synced, and a rename.
 func writeFileAtomically(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), EntryTempPrefix+"*")
+	tmp, err := CreateTemp(filepath.Dir(path), EntryTempPrefix+"*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := HoldTemp(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return err

@@ -114,15 +114,11 @@ const StateTempPrefix = ".state-"
 // adopt rewrites a first-format file (its size whole bytes read) under
 // this workspace: a new file beside it, renamed over it.
 func (s *State) adopt(size int64) error {
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), StateTempPrefix+"*")
+	tmp, err := CreateTemp(filepath.Dir(s.path), StateTempPrefix+"*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := HoldTemp(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
 	old := s.f
 	s.f = tmp
 	// fail leaves the old file in use, untouched.

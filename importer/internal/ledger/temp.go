@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,46 @@ import (
 // Each such file is held (HoldTemp) by the process writing it, so that a
 // later run can tell a live run's file from a dead one's, and remove
 // only those (RemoveStale).
+
+// errTaken says that another run's RemoveStale took a temporary file in
+// the instant between its making and its holding: the file is not this
+// run's any more.
+var errTaken = errors.New("another run, starting, removed it as left over")
+
+// CreateHeld makes a temporary file with create and holds it (HoldTemp).
+// A run starting beside this one may find the file in the instant before
+// it is held and remove it as a dead run's; then another is made, so that
+// no run fails for having started next to another. Each starting run
+// looks once, so a few tries would do; on a busy machine a maker
+// descheduled in that instant was seen to lose it twenty times running
+// to a remover that never stops, hence a hundred.
+func CreateHeld[T any](create func() (T, error), file func(T) *os.File, discard func(T)) (T, error) {
+	for tries := 1; ; tries++ {
+		f, err := create()
+		if err != nil {
+			return f, err
+		}
+		if err = HoldTemp(file(f)); err == nil {
+			return f, nil
+		}
+		discard(f)
+		if !errors.Is(err, errTaken) || tries == 100 {
+			var none T
+			return none, err
+		}
+	}
+}
+
+// CreateTemp is os.CreateTemp for a file held by this process
+// (CreateHeld).
+func CreateTemp(dir, pattern string) (*os.File, error) {
+	return CreateHeld(func() (*os.File, error) { return os.CreateTemp(dir, pattern) },
+		func(f *os.File) *os.File { return f },
+		func(f *os.File) {
+			f.Close()
+			os.Remove(f.Name())
+		})
+}
 
 // RemoveStale removes the files in dir named prefix, then digits, then
 // suffix (as os.CreateTemp and renameio name them), that no live process

@@ -66,3 +66,49 @@ func TestTheRegistryFallsBackWhereItCanBeKept(t *testing.T) {
 		t.Error("a run opened with no registry it could keep")
 	}
 }
+
+// TestCreateTempBesideAStartingRun: a run starting (RemoveStale, over and
+// over) beside one making its temporary files never takes a file from
+// under it, and the maker never fails for it: each file it gets is held
+// and still named when it gets it.
+func TestCreateTempBesideAStartingRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	stop := make(chan struct{})
+	took := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				took <- n
+				return
+			default:
+				n += len(RemoveStale(dir, ".spool-", ""))
+			}
+		}
+	}()
+	var raw int // how often the bare make-then-hold loses the race
+	for range 3000 {
+		f, err := CreateTemp(dir, ".spool-*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !stillNamed(f) {
+			t.Fatalf("%s was removed while held", f.Name())
+		}
+		f.Close()
+		os.Remove(f.Name())
+		g, err := os.CreateTemp(dir, ".spool-*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if HoldTemp(g) != nil {
+			raw++
+		}
+		g.Close()
+		os.Remove(g.Name())
+	}
+	close(stop)
+	t.Logf("the bare make-then-hold lost %d times in 3000; RemoveStale took %d unheld files", raw, <-took)
+}

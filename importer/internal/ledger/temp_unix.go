@@ -3,6 +3,7 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -12,11 +13,14 @@ import (
 // closed (a shared flock the kernel drops when the process dies), and
 // checks that no other run's RemoveStale took it in the instant before.
 func HoldTemp(f *os.File) error {
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); errors.Is(err, syscall.EWOULDBLOCK) {
+		// Only a RemoveStale locks a file this process just made.
+		return fmt.Errorf("holding %s: %w", f.Name(), errTaken)
+	} else if err != nil {
 		return fmt.Errorf("holding %s: %w", f.Name(), err)
 	}
 	if !stillNamed(f) {
-		return fmt.Errorf("holding %s: another run removed it as left over", f.Name())
+		return fmt.Errorf("holding %s: %w", f.Name(), errTaken)
 	}
 	return nil
 }
