@@ -45,6 +45,7 @@ bench:
 	@mkdir -p $(BENCH_OUT)
 	$(call run_bench,micro,-bench . -benchmem ./importer/internal/input ./importer/rows ./report)
 	$(call run_bench,keyset,-bench KeySet10M -benchtime 1x ./internal/keyset)
+	$(call run_bench,pacer,-bench PacerHoldsItsRate -benchtime 1x ./importer/internal/api)
 	$(call run_bench,outreach,-bench Outreach -benchtime 1x ./cmd/topo-exclusions)
 	$(call run_bench,resume,-bench ResumeMillion -benchtime 1x ./importer/internal/ledger)
 	$(call run_bench,binary,-bench 'ValidateMillion|ValidateTenMillion|WorkbookReaders' -benchtime 1x -timeout 30m ./cmd/topo-exclusions)

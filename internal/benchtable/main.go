@@ -51,6 +51,7 @@ var targets = []target{
 	{"re-upload 100k rows, 90% held: less time than --snapshot never (×)", "BenchmarkSnapshot", "less-time-x", false, 8, "#11"},
 	{"re-upload 2,000 held rows, 60 of 300 contacts running: requests, default flags", "BenchmarkOutreach", "report-requests", true, 150, "#17"},
 	{"the same with --sequences stop: sequences stopped (of 60)", "BenchmarkOutreach", "stopped", false, 60, "#17"},
+	{"pacer alone at 100/s, 12 workers: share of the rate let go (%)", "BenchmarkPacerHoldsItsRate", "%-of-rate", false, 97, "#21"},
 	{"export 50,000 records at 20/s: time against the floor, pages ÷ limit (×)", "BenchmarkExport", "x-floor", true, 1.3, "#21"},
 	{"validate 1M rows: wall time against csvclean -n (×)", "BenchmarkValidateMillion", "wall-vs-csvclean-x", true, 1, "#21"},
 	{"validate 1M rows: CPU against encoding/csv's bare read (×)", "BenchmarkValidateMillion", "cpu-vs-encoding-csv-x", true, 4, "#21"},

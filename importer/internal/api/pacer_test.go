@@ -269,3 +269,58 @@ func TestUnlimitedRateIsInfinite(t *testing.T) {
 		t.Errorf("unlimited pacer's rate is %v, want +Inf", r)
 	}
 }
+
+// TestPacerWakesEarlyButNeverGoesEarly, on the real clock: with timers
+// taken to be as late as they may be (the pacer then wakes that much
+// early and yields), no request goes before its token. The bound is a
+// floor, which a busy machine only makes easier to meet.
+func TestPacerWakesEarlyButNeverGoesEarly(t *testing.T) {
+	t.Parallel()
+	const perSecond, n = 50.0, 25
+	p := NewPacer(perSecond)
+	p.mu.Lock()
+	p.sched.late = maxEarly
+	p.mu.Unlock()
+	start := time.Now()
+	for range n {
+		if err := p.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	floor := time.Duration(float64(n-1) / perSecond * float64(time.Second))
+	if took := time.Since(start); took < floor {
+		t.Errorf("%d requests left in %v, want at least %v at %v/s", n, took, floor, perSecond)
+	}
+}
+
+// BenchmarkPacerHoldsItsRate: twelve workers keep a pacer at 100/s busy
+// for five seconds; the share of the rate it lets go is what the timers'
+// lateness leaves (each late wake loses its time: the bucket holds one
+// token).
+func BenchmarkPacerHoldsItsRate(b *testing.B) {
+	const perSecond, n = 100.0, 500
+	for range b.N {
+		p := NewPacer(perSecond)
+		jobs := make(chan struct{}, n)
+		for range n {
+			jobs <- struct{}{}
+		}
+		close(jobs)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range 12 {
+			wg.Go(func() {
+				for range jobs {
+					if err := p.Wait(b.Context()); err != nil {
+						b.Error(err)
+						return
+					}
+					time.Sleep(100 * time.Millisecond) // the request
+				}
+			})
+		}
+		wg.Wait()
+		sending := time.Since(start) - 100*time.Millisecond
+		b.ReportMetric(100*float64(n-1)/perSecond/sending.Seconds(), "%-of-rate")
+	}
+}
