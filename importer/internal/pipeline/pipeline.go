@@ -82,8 +82,9 @@ type Pass struct {
 }
 
 type seqJob struct {
-	seq int
-	job Job
+	seq    int
+	job    Job
+	canary bool // the first job: it goes alone
 }
 
 type seqOutcome struct {
@@ -170,7 +171,7 @@ func (p *Pass) Run(ctx, hard context.Context) error {
 		defer close(jobs)
 		return p.produce(ctx, &stop, slots, jobs, results)
 	})
-	gate := &canary{open: make(chan struct{})}
+	gate := make(chan struct{}) // closed once the canary is answered
 	for range max(p.Workers.Max(), 1) {
 		g.Go(func() error {
 			p.work(ctx, inflight, &stop, gate, jobs, results)
@@ -201,6 +202,7 @@ func (p *Pass) Run(ctx, hard context.Context) error {
 // the run goes on; every other row goes straight to the collector. It
 // reads to the end even after a stop: unread rows must still be recorded.
 func (p *Pass) produce(ctx context.Context, stop *stopper, slots chan struct{}, jobs chan<- seqJob, results chan<- seqOutcome) error {
+	canary := true
 	for seq := 0; ; seq++ {
 		slots <- struct{}{} // blocks while Window rows are in flight
 		row, err := p.Rows.Next()
@@ -224,7 +226,8 @@ func (p *Pass) produce(ctx context.Context, stop *stopper, slots chan struct{}, 
 				job.ahead = &ahead{intent: in, durable: p.Ledger.Intend(in)}
 			}
 		}
-		jobs <- seqJob{seq, job}
+		jobs <- seqJob{seq, job, canary}
+		canary = false
 	}
 }
 
@@ -270,19 +273,16 @@ func (p *Pass) remember(o rows.Outcome, stop *stopper) {
 	}
 }
 
-// canary lets the first job go alone: if the key lacks the write scope,
-// one request finds out, not one per worker.
-type canary struct {
-	taken atomic.Bool
-	open  chan struct{}
-}
-
-func (p *Pass) work(ctx, inflight context.Context, stop *stopper, gate *canary, jobs <-chan seqJob, results chan<- seqOutcome) {
+// work acts on jobs. The first job, the canary, goes alone: if the key
+// lacks the write scope, one request finds out, not one per worker. It is
+// the first job the producer sent, not the first a worker got to: a
+// worker that wins that race with a later row would otherwise hold every
+// other back for as long as that row takes.
+func (p *Pass) work(ctx, inflight context.Context, stop *stopper, gate chan struct{}, jobs <-chan seqJob, results chan<- seqOutcome) {
 	for j := range jobs {
-		first := gate.taken.CompareAndSwap(false, true)
-		if !first {
+		if !j.canary {
 			select {
-			case <-gate.open:
+			case <-gate:
 			case <-ctx.Done():
 			}
 		}
@@ -294,8 +294,8 @@ func (p *Pass) work(ctx, inflight context.Context, stop *stopper, gate *canary, 
 			p.withdraw(j.job)
 			out = notSent(j.job, stop.err())
 		}
-		if first {
-			close(gate.open)
+		if j.canary {
+			close(gate)
 		}
 		p.settled(out)
 		results <- seqOutcome{j.seq, out}

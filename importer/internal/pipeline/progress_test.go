@@ -56,7 +56,9 @@ func TestProgressCountsRowsAsTheySettle(t *testing.T) {
 	if err := p.Run(context.Background(), context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if recordedWhenAllButOneSettled != 1 || settled != n || len(log.out) != n {
-		t.Errorf("progress heard of %d rows, the report had %d of them when all but the first had settled (want 1: the canary), %d at the end", settled, recordedWhenAllButOneSettled, len(log.out))
+	// The report may lag the canary's answer (it is written on its own
+	// goroutine), never pass the row held back.
+	if recordedWhenAllButOneSettled < 0 || recordedWhenAllButOneSettled > 1 || settled != n || len(log.out) != n {
+		t.Errorf("progress heard of %d rows, the report had %d of them when all but the held one had settled (want at most 1: the canary), %d at the end", settled, recordedWhenAllButOneSettled, len(log.out))
 	}
 }
