@@ -106,8 +106,11 @@ func TestLookupAfterALostAnswerFindsEveryForm(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("%s/crowd=%v", tc.name, crowd), func(t *testing.T) {
 				t.Parallel()
-				tc.opt.NotUnique, tc.opt.CommitFirst = true, 1
-				srv, r := fake(t, tc.opt)
+				// A copy: the crowd=false and crowd=true subtests share tc
+				// and run at once.
+				opt := tc.opt
+				opt.NotUnique, opt.CommitFirst = true, 1
+				srv, r := fake(t, opt)
 				if crowd {
 					others := crowdOf(windowPages*PageSize + 50)
 					if err := srv.Load(strings.NewReader(others)); err != nil {
