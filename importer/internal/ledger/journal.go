@@ -2,8 +2,6 @@ package ledger
 
 import (
 	"bufio"
-	"encoding/json"
-	"fmt"
 	"io"
 	"maps"
 	"os"
@@ -96,70 +94,6 @@ type Fingerprint struct {
 	Input    string            `json:"input"`
 	Settings string            `json:"settings"`
 	Shown    map[string]string `json:"shown,omitempty"`
-}
-
-// journalLine is one line of the journal; which fields are set says what
-// it is: a header, an intent, an outcome, or the completion.
-type journalLine struct {
-	Journal int          `json:"journal,omitempty"` // format version, on a header
-	FP      *Fingerprint `json:"fp,omitempty"`
-	Started string       `json:"started,omitempty"`
-	// An intent: the row, what may be sent (c, u, d; none in the first
-	// format, which knew only creates), the record, what an update
-	// changes, and when (Unix milliseconds).
-	Intent   int         `json:"i,omitempty"`
-	Op       string      `json:"op,omitempty"`
-	At       int64       `json:"t,omitempty"`
-	PrevSet  bool        `json:"pv,omitempty"`
-	PrevRsn  string      `json:"pr,omitempty"`
-	PrevUnt  string      `json:"pu,omitempty"`
-	Row      int         `json:"o,omitempty"`
-	Status   rows.Status `json:"s,omitempty"`
-	ID       string      `json:"id,omitempty"`
-	HTTP     int         `json:"h,omitempty"`
-	ErrType  string      `json:"et,omitempty"`
-	Err      string      `json:"e,omitempty"`
-	Request  string      `json:"rq,omitempty"`
-	Attempts int         `json:"a,omitempty"`
-	Maybe    bool        `json:"m,omitempty"`
-	Lifted   string      `json:"lift,omitempty"` // an opt-out this run lifted (--lift-optouts)
-	Note     string      `json:"n,omitempty"`
-	// Withdrawn is a row whose last intent was never sent: the run
-	// stopped before it went out.
-	Withdrawn int    `json:"w,omitempty"`  // what the outcome's answers showed (a record found after a lost answer…)
-	PrevMsg   string `json:"pm,omitempty"` // a delete's record's message
-	// Topo's record as the run left it (rows.Held), flat so that the
-	// fast decoder reads it: present when HReason is set.
-	HEmail  string `json:"he,omitempty"`
-	HLinked string `json:"hl,omitempty"`
-	HDomain string `json:"hd,omitempty"`
-	HReason string `json:"hr,omitempty"`
-	HUntil  string `json:"hu,omitempty"`
-	HMsg    string `json:"hm,omitempty"`
-	// A stop's outcome: the row, the sequence (ID) and what became of it.
-	StopRow  int    `json:"so,omitempty"`
-	Result   string `json:"r,omitempty"`
-	Done     string `json:"done,omitempty"`
-	Report   string `json:"report,omitempty"`
-	Failures string `json:"failures,omitempty"`
-	Need     int    `json:"need,omitempty"`
-	// AllUnsure marks, from here on, every row without an outcome as
-	// maybe sent (MarkAllUnsure): a resume must go on looking them up.
-	AllUnsure bool `json:"unsure,omitempty"`
-}
-
-var opCodes = map[api.Op]string{api.OpCreate: "c", api.OpUpdate: "u", api.OpDelete: "d", api.OpStop: "s"}
-
-func opOf(code string) api.Op {
-	if code == "" {
-		return api.OpCreate // a create's intent names no op: the common line
-	}
-	for op, c := range opCodes {
-		if c == code {
-			return op
-		}
-	}
-	return api.OpCreate
 }
 
 // JournalState says what OpenJournal found.
@@ -419,60 +353,6 @@ func (j *Journal) Close() error {
 	j.settled.release()
 	j.rdMu.Unlock()
 	return err
-}
-
-// append writes one line to the buffer; j.mu must be held.
-func (j *Journal) append(l journalLine) {
-	b, _ := json.Marshal(l)
-	if j.err == nil {
-		_, j.err = j.w.Write(append(b, '\n'))
-	}
-	j.written++
-}
-
-// syncTo returns once line target is on disk. Callers arriving while a
-// sync runs wait for it, and the next sync covers all of them at once.
-func (j *Journal) syncTo(target uint64) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for j.synced < target && j.err == nil {
-		if j.syncing {
-			j.cond.Wait()
-			continue
-		}
-		j.syncing = true
-		upTo := j.written
-		err := j.w.Flush()
-		j.mu.Unlock()
-		if err == nil {
-			err = j.d.Sync(j.f)
-		}
-		j.mu.Lock()
-		j.syncing = false
-		if err != nil {
-			j.err = fmt.Errorf("writing the journal %s: %w", j.path, err)
-		} else {
-			j.synced = max(j.synced, upTo)
-		}
-		j.cond.Broadcast()
-	}
-	return j.err
-}
-
-func (j *Journal) syncLoop() {
-	t := time.NewTicker(SyncEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			j.mu.Lock()
-			target := j.written
-			j.mu.Unlock()
-			_ = j.syncTo(target)
-		case <-j.stop:
-			return
-		}
-	}
 }
 
 func (j *Journal) noteStop(row int, seq, result string) {

@@ -3,8 +3,73 @@ package ledger
 import (
 	"encoding/json"
 
+	"github.com/topo-io/topo-exclusions/importer/internal/api"
 	"github.com/topo-io/topo-exclusions/importer/rows"
 )
+
+// journalLine is one line of the journal; which fields are set says what
+// it is: a header, an intent, an outcome, or the completion.
+type journalLine struct {
+	Journal int          `json:"journal,omitempty"` // format version, on a header
+	FP      *Fingerprint `json:"fp,omitempty"`
+	Started string       `json:"started,omitempty"`
+	// An intent: the row, what may be sent (c, u, d; none in the first
+	// format, which knew only creates), the record, what an update
+	// changes, and when (Unix milliseconds).
+	Intent   int         `json:"i,omitempty"`
+	Op       string      `json:"op,omitempty"`
+	At       int64       `json:"t,omitempty"`
+	PrevSet  bool        `json:"pv,omitempty"`
+	PrevRsn  string      `json:"pr,omitempty"`
+	PrevUnt  string      `json:"pu,omitempty"`
+	Row      int         `json:"o,omitempty"`
+	Status   rows.Status `json:"s,omitempty"`
+	ID       string      `json:"id,omitempty"`
+	HTTP     int         `json:"h,omitempty"`
+	ErrType  string      `json:"et,omitempty"`
+	Err      string      `json:"e,omitempty"`
+	Request  string      `json:"rq,omitempty"`
+	Attempts int         `json:"a,omitempty"`
+	Maybe    bool        `json:"m,omitempty"`
+	Lifted   string      `json:"lift,omitempty"` // an opt-out this run lifted (--lift-optouts)
+	Note     string      `json:"n,omitempty"`
+	// Withdrawn is a row whose last intent was never sent: the run
+	// stopped before it went out.
+	Withdrawn int    `json:"w,omitempty"`  // what the outcome's answers showed (a record found after a lost answer…)
+	PrevMsg   string `json:"pm,omitempty"` // a delete's record's message
+	// Topo's record as the run left it (rows.Held), flat so that the
+	// fast decoder reads it: present when HReason is set.
+	HEmail  string `json:"he,omitempty"`
+	HLinked string `json:"hl,omitempty"`
+	HDomain string `json:"hd,omitempty"`
+	HReason string `json:"hr,omitempty"`
+	HUntil  string `json:"hu,omitempty"`
+	HMsg    string `json:"hm,omitempty"`
+	// A stop's outcome: the row, the sequence (ID) and what became of it.
+	StopRow  int    `json:"so,omitempty"`
+	Result   string `json:"r,omitempty"`
+	Done     string `json:"done,omitempty"`
+	Report   string `json:"report,omitempty"`
+	Failures string `json:"failures,omitempty"`
+	Need     int    `json:"need,omitempty"`
+	// AllUnsure marks, from here on, every row without an outcome as
+	// maybe sent (MarkAllUnsure): a resume must go on looking them up.
+	AllUnsure bool `json:"unsure,omitempty"`
+}
+
+var opCodes = map[api.Op]string{api.OpCreate: "c", api.OpUpdate: "u", api.OpDelete: "d", api.OpStop: "s"}
+
+func opOf(code string) api.Op {
+	if code == "" {
+		return api.OpCreate // a create's intent names no op: the common line
+	}
+	for op, c := range opCodes {
+		if c == code {
+			return op
+		}
+	}
+	return api.OpCreate
+}
 
 // parseLine decodes one journal line (without its newline) into l.
 //
