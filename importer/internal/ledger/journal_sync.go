@@ -44,6 +44,9 @@ func (j *Journal) syncTo(target uint64) error {
 	return j.err
 }
 
+// syncLoop syncs what was appended every SyncEvery, so that outcomes,
+// which Record does not wait for, are lost to a crash for at most that
+// long.
 func (j *Journal) syncLoop() {
 	t := time.NewTicker(SyncEvery)
 	defer t.Stop()
